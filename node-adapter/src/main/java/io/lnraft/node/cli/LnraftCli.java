@@ -1,0 +1,27 @@
+package io.lnraft.node.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code lnraft} command: one entry point for every command of the product. Each module
+ * contributes its subcommands; this class only assembles them.
+ */
+@Command(
+    name = "lnraft",
+    mixinStandardHelpOptions = true,
+    version = "lnraft 0.1.0-SNAPSHOT",
+    description = "A Lightning node replicated on a Raft group of three replicas.",
+    subcommands = {
+      CommandLine.HelpCommand.class,
+    })
+public final class LnraftCli {
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns the exit code (for tests and embedding). */
+  public static int run(String... args) {
+    return new CommandLine(new LnraftCli()).execute(args);
+  }
+}
