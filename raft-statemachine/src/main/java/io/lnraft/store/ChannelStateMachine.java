@@ -1,0 +1,313 @@
+package io.lnraft.store;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.lnraft.store.proto.AppliedIndex;
+import io.lnraft.store.proto.Envelope;
+import io.lnraft.store.proto.Query;
+import io.lnraft.store.proto.QueryReply;
+import io.lnraft.store.proto.Status;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Stream;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis adapter of the store: decode, apply {@link StoreTransition}, write, reply; snapshots
+ * as RocksDB checkpoints. Business rejections (FENCED, CONFLICT, INVALID) are replies; only an
+ * I/O failure of the local database fails the apply (which stops this replica: continuing would
+ * let it diverge from the others).
+ */
+public final class ChannelStateMachine extends BaseStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(ChannelStateMachine.class);
+
+  private final Path liveDbDir;
+  private final long maxEntryBytes;
+  private final StoreMetrics metrics;
+  private final CheckpointSnapshotStorage storage = new CheckpointSnapshotStorage();
+  private final List<LeadershipListener> listeners = new CopyOnWriteArrayList<>();
+  private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "lnraft-leader-events");
+    t.setDaemon(true);
+    return t;
+  });
+  private volatile RocksRecords db;
+  /** Index of the last entry written to RocksDB (entries at or below are replays). */
+  private volatile long dbAppliedIndex;
+  private volatile boolean leader;
+
+  /**
+   * @param liveDbDir where the live RocksDB lives (outside Ratis' storage directory)
+   * @param maxEntryBytes larger commands are refused before they reach the log
+   */
+  public ChannelStateMachine(Path liveDbDir, long maxEntryBytes, StoreMetrics metrics) {
+    this.liveDbDir = liveDbDir;
+    this.maxEntryBytes = maxEntryBytes;
+    this.metrics = metrics;
+  }
+
+  public void addLeadershipListener(LeadershipListener l) {
+    listeners.add(l);
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    openLive();
+  }
+
+  /** Opens the live DB, first restoring it from the latest snapshot if it is missing or older. */
+  private void openLive() throws IOException {
+    Optional<Path> snap = storage.latestDirectory();
+    if (snap.isPresent()) {
+      long snapIndex = CheckpointSnapshotStorage.termIndexOf(snap.get()).getIndex();
+      boolean restore = !Files.exists(liveDbDir.resolve("CURRENT"));
+      if (!restore) {
+        try (RocksRecords probe = RocksRecords.open(liveDbDir)) {
+          restore = StoreQueries.appliedIndex(probe).getIndex() < snapIndex;
+        }
+      }
+      if (restore) restoreFrom(snap.get());
+    }
+    db = RocksRecords.open(liveDbDir);
+    AppliedIndex applied = StoreQueries.appliedIndex(db);
+    dbAppliedIndex = applied.getIndex();
+    setLastAppliedTermIndex(TermIndex.valueOf(applied.getTerm(), applied.getIndex()));
+    LOG.info("{}: channel-state database at {} applied up to index {}", getId(), liveDbDir, applied.getIndex());
+  }
+
+  /** Replaces the live DB by a copy of a checkpoint (SST files hard-linked: they are immutable). */
+  private void restoreFrom(Path checkpoint) throws IOException {
+    LOG.info("{}: restoring the channel-state database from {}", getId(), checkpoint.getFileName());
+    Path staging = liveDbDir.resolveSibling(liveDbDir.getFileName() + ".restoring");
+    CheckpointSnapshotStorage.deleteTree(staging);
+    Files.createDirectories(staging);
+    try (Stream<Path> files = Files.list(checkpoint)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(".md5")) continue;
+        Path to = staging.resolve(name);
+        if (name.endsWith(".sst")) {
+          try {
+            Files.createLink(to, f);
+            continue;
+          } catch (IOException | UnsupportedOperationException e) {
+            // different file system: copy instead
+          }
+        }
+        Files.copy(f, to);
+      }
+    }
+    CheckpointSnapshotStorage.deleteTree(liveDbDir);
+    Files.move(staging, liveDbDir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    ByteString content = request.getMessage().getContent();
+    TransactionContext.Builder b = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
+    if (content.size() > maxEntryBytes) {
+      metrics.rejectedBeforeLog();
+      return b.build().setException(new InvalidCommandException("INVALID: command of " + content.size()
+          + " bytes exceeds the maximum entry size of " + maxEntryBytes + " bytes (lnraft.raft.max-entry-bytes)"));
+    }
+    Envelope env;
+    try {
+      env = Envelope.parseFrom(content.asReadOnlyByteBuffer());
+    } catch (InvalidProtocolBufferException e) {
+      metrics.rejectedBeforeLog();
+      return b.build().setException(new InvalidCommandException("INVALID: undecodable command bytes: " + e.getMessage()));
+    }
+    Optional<String> invalid = CommandValidator.check(env);
+    if (invalid.isPresent()) {
+      metrics.rejectedBeforeLog();
+      return b.build().setException(new InvalidCommandException("INVALID: " + invalid.get()));
+    }
+    return b.setStateMachineContext(env).build();
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long term = entry.getTerm();
+    long index = entry.getIndex();
+    if (index <= dbAppliedIndex) {
+      // Ratis replays from the snapshot index after a restart; this entry is already in RocksDB.
+      return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+    long t0 = System.nanoTime();
+    StoreTransition.Transition tr;
+    Object ctx = trx.getStateMachineContext();
+    if (ctx instanceof Envelope env) {
+      tr = StoreTransition.apply(db, env, term, index);
+    } else {
+      tr = StoreTransition.applyBytes(db, entry.getStateMachineLogEntry().getLogData().toByteArray(), term, index);
+    }
+    try {
+      db.write(tr.mutations(), term, index);
+    } catch (IOException e) {
+      LOG.error("{}: cannot write entry {} to the local database; this replica stops applying", getId(), index, e);
+      return CompletableFuture.failedFuture(e);
+    }
+    dbAppliedIndex = index;
+    updateLastAppliedTermIndex(term, index);
+    Status st = tr.reply().getStatus();
+    if (st == Status.FENCED) {
+      LOG.info("{}: fenced a commit at index {}: {}", getId(), index, tr.reply().getMessage());
+    } else if (st == Status.OK && entryIsAcquire(trx)) {
+      LOG.info("{}: writer epoch {} granted to {} at term {} index {}", getId(), tr.reply().getWriter().getEpoch(),
+          tr.reply().getWriter().getReplicaId(), term, index);
+    }
+    metrics.applied(System.nanoTime() - t0, st, entry.getStateMachineLogEntry().getLogData().size());
+    return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(tr.reply().toByteArray())));
+  }
+
+  private static boolean entryIsAcquire(TransactionContext trx) {
+    return trx.getStateMachineContext() instanceof Envelope e && e.hasAcquireEpoch();
+  }
+
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    // Configuration and no-op entries: record the applied index so a restart skips them too.
+    if (index <= dbAppliedIndex) return;
+    try {
+      db.write(List.of(), term, index);
+      dbAppliedIndex = index;
+    } catch (IOException e) {
+      LOG.error("{}: cannot record applied index {}", getId(), index, e);
+    }
+    updateLastAppliedTermIndex(term, index);
+  }
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    QueryReply reply;
+    try {
+      Query q = Query.parseFrom(request.getContent().asReadOnlyByteBuffer());
+      try (RocksRecords.SnapshotView view = db.snapshotView()) {
+        reply = StoreQueries.answer(view, q);
+      }
+    } catch (InvalidProtocolBufferException e) {
+      reply = QueryReply.newBuilder().setStatus(Status.INVALID).setMessage("undecodable query bytes: " + e.getMessage()).build();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(reply.toByteArray())));
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    AppliedIndex applied = StoreQueries.appliedIndex(db);
+    TermIndex ti = TermIndex.valueOf(applied.getTerm(), applied.getIndex());
+    TermIndex last = getLastAppliedTermIndex();
+    Optional<Path> existing = storage.latestDirectory();
+    long existingIndex = existing.map(p -> CheckpointSnapshotStorage.termIndexOf(p).getIndex()).orElse(-1L);
+    if (ti.getIndex() <= existingIndex || (last != null && ti.getIndex() > last.getIndex())) {
+      return existingIndex; // nothing new, or Ratis is still replaying entries already in RocksDB
+    }
+    Path scratch = storage.scratchDirectory("checkpoint-" + ti.getIndex() + "-" + System.nanoTime());
+    db.checkpoint(scratch);
+    Path target = storage.directoryFor(ti);
+    Files.move(scratch, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    storage.refresh();
+    LOG.info("{}: snapshot taken at {}", getId(), ti);
+    return ti.getIndex();
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    // Called after a snapshot was installed from the leader: the state machine directory now
+    // holds only that snapshot. Rebuild the live database from it.
+    storage.refresh();
+    RocksRecords old = db;
+    db = null;
+    if (old != null) old.close();
+    Optional<Path> snap = storage.latestDirectory();
+    if (snap.isPresent()) restoreFrom(snap.get());
+    db = RocksRecords.open(liveDbDir);
+    AppliedIndex applied = StoreQueries.appliedIndex(db);
+    dbAppliedIndex = applied.getIndex();
+    setLastAppliedTermIndex(TermIndex.valueOf(applied.getTerm(), applied.getIndex()));
+    LOG.info("{}: reinitialized from installed snapshot, applied index {}", getId(), applied.getIndex());
+  }
+
+  @Override
+  public void notifyLeaderReady() {
+    long term = currentTerm();
+    leader = true;
+    metrics.leaderChanged();
+    LOG.info("{}: ready leader of term {}", getId(), term);
+    events.execute(() -> listeners.forEach(l -> l.onReadyLeader(term)));
+  }
+
+  @Override
+  public void notifyNotLeader(Collection<TransactionContext> pendingEntries) {
+    stepDown("lost leadership");
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    if (!groupMemberId.getPeerId().equals(newLeaderId)) stepDown("leader is now " + newLeaderId);
+  }
+
+  private void stepDown(String why) {
+    if (!leader) return;
+    leader = false;
+    long term = currentTerm();
+    metrics.leaderChanged();
+    LOG.info("{}: no longer leader (term {}): {}", getId(), term, why);
+    events.execute(() -> listeners.forEach(l -> l.onNotLeader(term)));
+  }
+
+  private long currentTerm() {
+    try {
+      return getServer().get().getDivision(getGroupId()).getInfo().getCurrentTerm();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  /** The records as this replica has applied them (for status and tests; not linearizable). */
+  public StateView localView() {
+    return db;
+  }
+
+  public long appliedIndex() {
+    return dbAppliedIndex;
+  }
+
+  @Override
+  public void close() throws IOException {
+    events.shutdownNow();
+    RocksRecords d = db;
+    db = null;
+    if (d != null) d.close();
+  }
+}

@@ -1,0 +1,205 @@
+package io.lnraft.store;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.lnraft.store.proto.AcquireEpoch;
+import io.lnraft.store.proto.Commit;
+import io.lnraft.store.proto.DigestResult;
+import io.lnraft.store.proto.Envelope;
+import io.lnraft.store.proto.EventsResult;
+import io.lnraft.store.proto.GetDigest;
+import io.lnraft.store.proto.GetEvents;
+import io.lnraft.store.proto.GetKv;
+import io.lnraft.store.proto.GetStartupState;
+import io.lnraft.store.proto.GetWriter;
+import io.lnraft.store.proto.KvResult;
+import io.lnraft.store.proto.Op;
+import io.lnraft.store.proto.Query;
+import io.lnraft.store.proto.QueryReply;
+import io.lnraft.store.proto.Reply;
+import io.lnraft.store.proto.StartupState;
+import io.lnraft.store.proto.Status;
+import io.lnraft.store.proto.WriterEpoch;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.ExponentialBackoffRetry;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * {@link ReplicatedStore} over a Ratis client: finds the leader, follows it across elections,
+ * retries with exponential backoff (bounded count) inside an overall deadline. Ratis' retry cache
+ * makes a retried commit apply at most once; the epoch and exact update ids make even a late
+ * replay harmless.
+ */
+public final class RaftStoreClient implements ReplicatedStore {
+  private final RaftClient client;
+  private final Duration deadline;
+  private final StoreMetrics metrics;
+
+  public RaftStoreClient(RaftGroup group, RaftProperties properties, Duration deadline, StoreMetrics metrics) {
+    this(group, properties, deadline, metrics, Optional.empty());
+  }
+
+  /** @param preferredLeader where to send the first request (e.g. this process's own replica) */
+  public RaftStoreClient(RaftGroup group, RaftProperties properties, Duration deadline, StoreMetrics metrics,
+      Optional<RaftPeerId> preferredLeader) {
+    this.deadline = deadline;
+    this.metrics = metrics;
+    ExponentialBackoffRetry retry = ExponentialBackoffRetry.newBuilder()
+        .setBaseSleepTime(TimeDuration.valueOf(20, TimeUnit.MILLISECONDS))
+        .setMaxSleepTime(TimeDuration.valueOf(500, TimeUnit.MILLISECONDS))
+        .setMaxAttempts(Math.max(3, (int) (deadline.toMillis() / 100)))
+        .build();
+    RaftClient.Builder b = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties).setRetryPolicy(retry);
+    preferredLeader.ifPresent(b::setLeaderId);
+    this.client = b.build();
+  }
+
+  public RaftClient raftClient() {
+    return client;
+  }
+
+  @Override
+  public CompletableFuture<WriterEpoch> acquireEpoch(String replicaId, long term) {
+    Envelope e = Envelope.newBuilder().setFormatVersion(CommandValidator.FORMAT_VERSION)
+        .setAcquireEpoch(AcquireEpoch.newBuilder().setReplicaId(replicaId).setTerm(term)).build();
+    return submit(e.toByteArray()).thenApply(o -> {
+      if (o instanceof CommitOutcome.Committed c) return c.writer();
+      if (o instanceof CommitOutcome.Fenced f) throw new FencedException(f.message());
+      throw new IllegalStateException("AcquireEpoch refused: " + o);
+    });
+  }
+
+  @Override
+  public CompletableFuture<CommitOutcome> commit(long epoch, List<Op> ops) {
+    Envelope e = Envelope.newBuilder().setFormatVersion(CommandValidator.FORMAT_VERSION)
+        .setCommit(Commit.newBuilder().setEpoch(epoch).addAllOps(ops)).build();
+    return submit(e.toByteArray());
+  }
+
+  /** Submits raw command bytes (also used by tests to send garbage). */
+  public CompletableFuture<CommitOutcome> submit(byte[] command) {
+    long t0 = System.nanoTime();
+    return bounded(client.async().send(Message.valueOf(ByteString.copyFrom(command))), "commit")
+        .handle((reply, err) -> {
+          if (err != null) {
+            Throwable c = unwrap(err);
+            if (c instanceof StateMachineException sme && sme.getCause() instanceof InvalidCommandException ice) {
+              return new CommitOutcome.Invalid(ice.getMessage());
+            }
+            if (c instanceof StateMachineException sme && sme.getMessage() != null && sme.getMessage().contains("INVALID:")) {
+              return new CommitOutcome.Invalid(sme.getMessage().substring(sme.getMessage().indexOf("INVALID:")));
+            }
+            throw unavailable("commit", c);
+          }
+          if (!reply.isSuccess()) {
+            throw unavailable("commit", reply.getException());
+          }
+          metrics.commitLatency().record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+          try {
+            return CommitOutcome.of(Reply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer()));
+          } catch (InvalidProtocolBufferException ex) {
+            throw new StoreUnavailableException("the store's reply cannot be decoded: " + ex.getMessage(), ex);
+          }
+        });
+  }
+
+  @Override
+  public CompletableFuture<StartupState> startupState() {
+    return query(Query.newBuilder().setStartupState(GetStartupState.getDefaultInstance()), QueryReply::getStartupState);
+  }
+
+  @Override
+  public CompletableFuture<KvResult> kv(String key) {
+    return query(Query.newBuilder().setGetKv(GetKv.newBuilder().setKey(key)), QueryReply::getKv);
+  }
+
+  @Override
+  public CompletableFuture<EventsResult> events(long afterSeq, int limit) {
+    return query(Query.newBuilder().setGetEvents(GetEvents.newBuilder().setAfterSeq(afterSeq).setLimit(limit)),
+        QueryReply::getEvents);
+  }
+
+  @Override
+  public CompletableFuture<WriterEpoch> writer() {
+    return query(Query.newBuilder().setGetWriter(GetWriter.getDefaultInstance()), QueryReply::getWriter);
+  }
+
+  @Override
+  public CompletableFuture<DigestResult> digest() {
+    return query(Query.newBuilder().setGetDigest(GetDigest.getDefaultInstance()), QueryReply::getDigest);
+  }
+
+  /** Linearizable query answered by the leader. */
+  public <T> CompletableFuture<T> query(Query.Builder q, Function<QueryReply, T> pick) {
+    return decode(client.async().sendReadOnly(message(q)), pick);
+  }
+
+  /**
+   * Query answered by one given replica from its own applied state (not linearizable): for
+   * status views and tests that compare replicas.
+   */
+  public <T> CompletableFuture<T> queryLocal(RaftPeerId replica, Query.Builder q, Function<QueryReply, T> pick) {
+    return decode(client.async().sendStaleRead(message(q), 0, replica), pick);
+  }
+
+  private static Message message(Query.Builder q) {
+    return Message.valueOf(ByteString.copyFrom(q.setFormatVersion(CommandValidator.FORMAT_VERSION).build().toByteArray()));
+  }
+
+  private <T> CompletableFuture<T> decode(CompletableFuture<RaftClientReply> f, Function<QueryReply, T> pick) {
+    return bounded(f, "read").thenApply(reply -> {
+      if (!reply.isSuccess()) throw unavailable("read", reply.getException());
+      QueryReply qr;
+      try {
+        qr = QueryReply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+      } catch (InvalidProtocolBufferException ex) {
+        throw new StoreUnavailableException("the store's reply cannot be decoded: " + ex.getMessage(), ex);
+      }
+      if (qr.getStatus() != Status.OK) throw new IllegalArgumentException(qr.getStatus() + ": " + qr.getMessage());
+      return pick.apply(qr);
+    });
+  }
+
+  private <T> CompletableFuture<T> bounded(CompletableFuture<T> f, String what) {
+    return f.orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private StoreUnavailableException unavailable(String what, Throwable cause) {
+    if (cause instanceof TimeoutException) {
+      return new StoreUnavailableException(what + " not answered within " + deadline.toMillis()
+          + " ms (no leader reachable?); its outcome is unknown", cause);
+    }
+    return new StoreUnavailableException(what + " failed: " + cause, cause);
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close();
+    } catch (IOException ignored) {
+      // nothing left to release
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package io.lnraft.store;
+
+import io.lnraft.config.RaftSettings;
+import io.lnraft.config.RpcType;
+import io.lnraft.config.SnapshotSettings;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * Ratis properties derived from our settings, in one place. Anything not set here is Ratis'
+ * default (see ../shared/docs/RATIS-3.3.md for the real values). Extra raw Ratis keys may be
+ * layered on top (benchmarks compare settings this way).
+ */
+public final class RaftTuning {
+  private RaftTuning() {}
+
+  public static RaftProperties properties(RaftSettings raft, SnapshotSettings snapshot, Map<String, String> overrides) {
+    RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, raft.rpcType() == RpcType.NETTY ? SupportedRpcType.NETTY : SupportedRpcType.GRPC);
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, ms(raft.electionTimeoutMin().toMillis()));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, ms(raft.electionTimeoutMax().toMillis()));
+    // Reads for recovery must be linearizable (ReadIndex); the lease makes them local on a healthy leader.
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, raft.leaderLease());
+    RaftServerConfigKeys.Read.setLeaderLeaseTimeoutRatio(p, raft.leaderLeaseRatio());
+    // Entries up to maxEntryBytes must fit the log writer and the appender buffers.
+    SizeInBytes entryRoom = SizeInBytes.valueOf(raft.maxEntryBytes() + (1L << 20));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, entryRoom);
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryRoom);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(32L << 20, 4 * raft.maxEntryBytes())));
+    // Snapshots bound the log; without them one dead peer would pin it forever.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, snapshot.autoTrigger());
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshot.everyEntries());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, snapshot.retain());
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    // A client attempt gives up after this; the caller's deadline bounds all attempts.
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, ms(Math.min(raft.requestTimeout().toMillis(), 3000)));
+    overrides.forEach(p::set);
+    return p;
+  }
+
+  static TimeDuration ms(long millis) {
+    return TimeDuration.valueOf(millis, TimeUnit.MILLISECONDS);
+  }
+}
