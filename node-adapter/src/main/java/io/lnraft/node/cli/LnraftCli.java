@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     description = "A Lightning node replicated on a Raft group of three replicas.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      io.lnraft.node.chain.sim.ChainSimCommand.class,
       io.lnraft.config.cli.InitClusterCommand.class,
     })
 public final class LnraftCli {
