@@ -75,7 +75,17 @@ public final class ChannelStateMachine extends BaseStateMachine {
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
     storage.init(raftStorage);
-    openLive();
+    getLifeCycle().startAndTransition(this::openLive);
+  }
+
+  @Override
+  public void pause() {
+    // Ratis pauses the state machine before it installs a snapshot, then calls reinitialize().
+    org.apache.ratis.util.LifeCycle lc = getLifeCycle();
+    if (lc.getCurrentState() == org.apache.ratis.util.LifeCycle.State.RUNNING) {
+      lc.transition(org.apache.ratis.util.LifeCycle.State.PAUSING);
+      lc.transition(org.apache.ratis.util.LifeCycle.State.PAUSED);
+    }
   }
 
   /** Opens the live DB, first restoring it from the latest snapshot if it is missing or older. */
@@ -233,6 +243,7 @@ public final class ChannelStateMachine extends BaseStateMachine {
       return existingIndex; // nothing new, or Ratis is still replaying entries already in RocksDB
     }
     Path scratch = storage.scratchDirectory("checkpoint-" + ti.getIndex() + "-" + System.nanoTime());
+    Files.createDirectories(scratch.getParent());
     db.checkpoint(scratch);
     Path target = storage.directoryFor(ti);
     Files.move(scratch, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
@@ -243,6 +254,10 @@ public final class ChannelStateMachine extends BaseStateMachine {
 
   @Override
   public void reinitialize() throws IOException {
+    getLifeCycle().startAndTransition(this::reloadFromInstalledSnapshot);
+  }
+
+  private void reloadFromInstalledSnapshot() throws IOException {
     // Called after a snapshot was installed from the leader: the state machine directory now
     // holds only that snapshot. Rebuild the live database from it.
     storage.refresh();

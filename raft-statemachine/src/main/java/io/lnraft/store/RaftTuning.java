@@ -32,7 +32,7 @@ public final class RaftTuning {
     RaftServerConfigKeys.Read.setLeaderLeaseTimeoutRatio(p, raft.leaderLeaseRatio());
     // Entries up to maxEntryBytes must fit the log writer and the appender buffers.
     SizeInBytes entryRoom = SizeInBytes.valueOf(raft.maxEntryBytes() + (1L << 20));
-    RaftServerConfigKeys.Log.setWriteBufferSize(p, entryRoom);
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryRoom.getSize() + (64 << 10)));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryRoom);
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(32L << 20, 4 * raft.maxEntryBytes())));
     // Snapshots bound the log; without them one dead peer would pin it forever.

@@ -119,7 +119,7 @@ public final class ReplicaServer implements AutoCloseable {
   public long takeSnapshot() throws IOException {
     org.apache.ratis.protocol.RaftClientReply reply = server.snapshotManagement(
         org.apache.ratis.protocol.SnapshotManagementRequest.newCreate(org.apache.ratis.protocol.ClientId.randomId(),
-            server.getId(), group.getGroupId(), 0, 30_000));
+            server.getId(), group.getGroupId(), 0, 30_000, 1));
     if (!reply.isSuccess()) {
       throw new IOException("snapshot on " + config.replicaId() + " failed: " + reply.getException());
     }

@@ -26,7 +26,7 @@ public final class StoreMetrics {
   public StoreMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.commitLatency = Timer.builder("lnraft.store.commit.latency").description("commit submit to reply")
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(0)).register(registry);
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
     this.applyLatency = Timer.builder("lnraft.store.apply.latency").description("state machine apply of one entry")
         .publishPercentileHistogram().register(registry);
     this.leaderChanges = Counter.builder("lnraft.store.leader.changes").register(registry);

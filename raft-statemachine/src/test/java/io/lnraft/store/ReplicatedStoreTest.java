@@ -1,0 +1,116 @@
+package io.lnraft.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lnraft.store.proto.ChannelKey;
+import io.lnraft.store.proto.StartupState;
+import io.lnraft.store.proto.WriterEpoch;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store on three real Ratis servers (loopback, separate RocksDB directories). */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ReplicatedStoreTest {
+  @TempDir Path dir;
+
+  static ChannelKey channel(int i) {
+    byte[] txid = new byte[32];
+    txid[0] = (byte) i;
+    txid[31] = 1;
+    return Ops.channel(txid, i);
+  }
+
+  @Test
+  void eightWritersThenLeaderLossLosesNothingAndTheOldLeaderCatchesUp() throws Exception {
+    try (TestCluster c = TestCluster.start(dir)) {
+      int leader = c.awaitLeader();
+      RaftStoreClient client = c.client();
+      WriterEpoch epoch = client.acquireEpoch(c.configs.get(leader).replicaId(), c.servers[leader].currentTerm()).get();
+      // Eight concurrent writers, one channel each; every acknowledged update is remembered.
+      ConcurrentHashMap<Integer, Long> acked = new ConcurrentHashMap<>();
+      List<CompletableFuture<Void>> writers = new ArrayList<>();
+      for (int w = 0; w < 8; w++) {
+        int id = w;
+        writers.add(CompletableFuture.runAsync(() -> {
+          ChannelKey ch = channel(id);
+          CommitOutcome o = client.commit(epoch.getEpoch(), List.of(Ops.putBaseMonitor(ch, 0, new byte[4096]))).join();
+          assertThat(o).isInstanceOf(CommitOutcome.Committed.class);
+          for (long u = 1; u <= 25; u++) {
+            o = client.commit(epoch.getEpoch(), List.of(Ops.appendMonitorUpdate(ch, u, new byte[400]),
+                Ops.putManager(new byte[4096]))).join();
+            assertThat(o).isInstanceOf(CommitOutcome.Committed.class);
+            acked.put(id, u);
+          }
+        }));
+      }
+      CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+
+      c.stop(leader);
+      int next = c.awaitLeader();
+      assertThat(next).isNotEqualTo(leader);
+      StartupState s = client.startupState().get(15, TimeUnit.SECONDS);
+      assertThat(s.getChannelsCount()).isEqualTo(8);
+      for (var ch : s.getChannelsList()) {
+        int id = ch.getChannel().getFundingTxid().byteAt(0);
+        assertThat(ch.getRecord().getLatestUpdateId()).isEqualTo(acked.get(id));
+        assertThat(ch.getUpdatesAfterBaseCount()).isEqualTo(25);
+      }
+      // The new leader accepts writes (after taking the epoch) and the old leader catches up.
+      WriterEpoch e2 = client.acquireEpoch(c.configs.get(next).replicaId(), c.servers[next].currentTerm()).get();
+      CommitOutcome o = client.commit(e2.getEpoch(), List.of(Ops.appendMonitorUpdate(channel(0), 26, new byte[400])))
+          .get(15, TimeUnit.SECONDS);
+      assertThat(o).isInstanceOf(CommitOutcome.Committed.class);
+      c.start(leader);
+      c.awaitApplied(((CommitOutcome.Committed) o).logIndex());
+      assertThat(c.localDigest(leader)).isEqualTo(c.localDigest(next));
+    }
+  }
+
+  @Test
+  void oldEpochIsFencedOnTheNewLeaderAndChangesNothing() throws Exception {
+    try (TestCluster c = TestCluster.start(dir)) {
+      int leader = c.awaitLeader();
+      RaftStoreClient oldWriter = c.client();
+      long oldTerm = c.servers[leader].currentTerm();
+      WriterEpoch e1 = oldWriter.acquireEpoch("r" + (leader + 1), oldTerm).get();
+      assertThat(oldWriter.commit(e1.getEpoch(), List.of(Ops.putBaseMonitor(channel(1), 0, new byte[] {1}))).get())
+          .isInstanceOf(CommitOutcome.Committed.class);
+
+      // Leadership moves; the new leader takes a new epoch.
+      c.stop(leader);
+      int next = c.awaitLeader();
+      RaftStoreClient newWriter = c.client();
+      WriterEpoch e2 = newWriter.acquireEpoch("r" + (next + 1), c.servers[next].currentTerm()).get();
+      assertThat(e2.getEpoch()).isGreaterThan(e1.getEpoch());
+      CommitOutcome.Committed last = (CommitOutcome.Committed) newWriter.commit(e2.getEpoch(),
+          List.of(Ops.putManager(new byte[] {2}))).get();
+      c.awaitApplied(last.logIndex());
+      byte[] before = c.localDigest(next);
+
+      // The old writer's client follows the leader to the new one; its commit is fenced there.
+      CommitOutcome o = oldWriter.commit(e1.getEpoch(), List.of(Ops.appendMonitorUpdate(channel(1), 1, new byte[] {1})))
+          .get(15, TimeUnit.SECONDS);
+      assertThat(o).isInstanceOfSatisfying(CommitOutcome.Fenced.class, f -> {
+        assertThat(f.current().getEpoch()).isEqualTo(e2.getEpoch());
+        assertThat(f.message()).contains("epoch " + e1.getEpoch());
+      });
+      // Its stale AcquireEpoch, retried in a later term, cannot steal the epoch either.
+      assertThatThrownBy(() -> oldWriter.acquireEpoch("r" + (leader + 1), oldTerm).join())
+          .hasCauseInstanceOf(ReplicatedStore.FencedException.class);
+      long applied = c.servers[next].stateMachine().appliedIndex();
+      c.awaitApplied(applied);
+      for (int i = 0; i < 3; i++) {
+        if (c.servers[i] != null) assertThat(c.localDigest(i)).isEqualTo(before);
+      }
+      assertThat(newWriter.writer().get().getEpoch()).isEqualTo(e2.getEpoch());
+    }
+  }
+}
