@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       io.lnraft.node.chain.sim.ChainSimCommand.class,
       io.lnraft.config.cli.InitClusterCommand.class,
+      io.lnraft.store.cli.ReplicaCommand.class,
+      io.lnraft.store.cli.StatusCommand.class,
     })
 public final class LnraftCli {
   public static void main(String[] args) {

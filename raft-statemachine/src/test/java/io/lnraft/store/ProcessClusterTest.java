@@ -1,0 +1,172 @@
+package io.lnraft.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lnraft.config.LocalClusterLayout;
+import io.lnraft.config.ReplicaConfig;
+import io.lnraft.store.cli.ReplicaCommand;
+import io.lnraft.store.proto.DigestResult;
+import io.lnraft.store.proto.GetDigest;
+import io.lnraft.store.proto.Query;
+import io.lnraft.store.proto.QueryReply;
+import io.lnraft.store.proto.StartupState;
+import io.lnraft.store.proto.WriterEpoch;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three replicas in three JVMs (the real `replica` command); the leader is killed with SIGKILL. */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class ProcessClusterTest {
+  @TempDir Path dir;
+  private final Process[] procs = new Process[3];
+  private LocalClusterLayout layout;
+
+  @AfterEach
+  void killAll() {
+    for (Process p : procs) if (p != null) p.destroyForcibly();
+    for (Process p : procs) {
+      if (p != null) {
+        try {
+          p.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  void startProcess(int i) throws Exception {
+    Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+    ProcessBuilder pb = new ProcessBuilder(javaBin.toString(), "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+        ReplicaCommand.class.getName(), "--config", layout.configFiles().get(i).toString());
+    pb.redirectErrorStream(true);
+    Process p = pb.start();
+    procs[i] = p;
+    CompletableFuture<Boolean> started = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          if (line.startsWith("replica ") && line.contains(" started ")) started.complete(true);
+        }
+      } catch (Exception ignored) {
+        // process gone
+      }
+      started.complete(false);
+    }, "replica-" + i + "-output");
+    reader.setDaemon(true);
+    reader.start();
+    assertThat(started.get(60, TimeUnit.SECONDS)).as("replica process %d started", i).isTrue();
+  }
+
+  record LeaderInfo(int position, long term) {}
+
+  Optional<LeaderInfo> leader(RaftStoreClient client, RaftGroup group) {
+    for (int i = 0; i < 3; i++) {
+      if (procs[i] == null || !procs[i].isAlive()) continue;
+      try {
+        GroupInfoReply info = client.raftClient().getGroupManagementApi(RaftPeerId.valueOf("r" + (i + 1))).info(group.getGroupId());
+        if (info.getRoleInfoProto().getRole() == RaftPeerRole.LEADER) {
+          return Optional.of(new LeaderInfo(i, info.getRoleInfoProto().getLeaderInfo().getTerm()));
+        }
+      } catch (Exception ignored) {
+        // not reachable yet
+      }
+    }
+    return Optional.empty();
+  }
+
+  LeaderInfo awaitLeaderOtherThan(RaftStoreClient client, RaftGroup group, int excluded) {
+    LeaderInfo[] found = new LeaderInfo[1];
+    Awaitility.await("leader").atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).until(() -> {
+      Optional<LeaderInfo> l = leader(client, group);
+      l.filter(x -> x.position() != excluded).ifPresent(x -> found[0] = x);
+      return found[0] != null;
+    });
+    return found[0];
+  }
+
+  DigestResult digestOf(RaftStoreClient client, int i) throws Exception {
+    return client.queryLocal(RaftPeerId.valueOf("r" + (i + 1)),
+        Query.newBuilder().setGetDigest(GetDigest.getDefaultInstance()), QueryReply::getDigest).get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void killMinus9OfTheLeaderLosesNoAcknowledgedCommitAndTheReplicaCatchesUp() throws Exception {
+    layout = LocalClusterLayout.generate(dir.resolve("cluster"), 3);
+    for (int i = 0; i < 3; i++) startProcess(i);
+    ReplicaConfig cfg = layout.configs().get(0);
+    RaftGroup group = RaftGroups.group(cfg);
+    try (RaftStoreClient client = new RaftStoreClient(group, RaftTuning.properties(cfg.raft(), cfg.snapshot(), Map.of()),
+        Duration.ofSeconds(20), StoreMetrics.inMemory())) {
+      LeaderInfo first = awaitLeaderOtherThan(client, group, -1);
+      WriterEpoch e1 = client.acquireEpoch("r" + (first.position() + 1), first.term()).get(20, TimeUnit.SECONDS);
+
+      ConcurrentHashMap<Integer, Long> acked = new ConcurrentHashMap<>();
+      List<CompletableFuture<Void>> writers = new ArrayList<>();
+      for (int w = 0; w < 8; w++) {
+        int id = w;
+        writers.add(CompletableFuture.runAsync(() -> {
+          var ch = ReplicatedStoreTest.channel(id);
+          assertThat(client.commit(e1.getEpoch(), List.of(Ops.putBaseMonitor(ch, 0, new byte[4096]))).join())
+              .isInstanceOf(CommitOutcome.Committed.class);
+          for (long u = 1; u <= 20; u++) {
+            assertThat(client.commit(e1.getEpoch(), List.of(Ops.appendMonitorUpdate(ch, u, new byte[400]),
+                Ops.putManager(new byte[4096]))).join()).isInstanceOf(CommitOutcome.Committed.class);
+            acked.put(id, u);
+          }
+        }));
+      }
+      CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+
+      procs[first.position()].destroyForcibly(); // SIGKILL
+      assertThat(procs[first.position()].waitFor(10, TimeUnit.SECONDS)).isTrue();
+      LeaderInfo next = awaitLeaderOtherThan(client, group, first.position());
+      StartupState s = client.startupState().get(20, TimeUnit.SECONDS);
+      assertThat(s.getChannelsCount()).isEqualTo(8);
+      for (var ch : s.getChannelsList()) {
+        assertThat(ch.getRecord().getLatestUpdateId()).isEqualTo(acked.get((int) ch.getChannel().getFundingTxid().byteAt(0)));
+      }
+      WriterEpoch e2 = client.acquireEpoch("r" + (next.position() + 1), next.term()).get(20, TimeUnit.SECONDS);
+      assertThat(client.commit(e1.getEpoch(), List.of(Ops.putManager(new byte[] {1}))).get(20, TimeUnit.SECONDS))
+          .isInstanceOf(CommitOutcome.Fenced.class);
+      CommitOutcome.Committed last = (CommitOutcome.Committed) client.commit(e2.getEpoch(),
+          List.of(Ops.appendMonitorUpdate(ReplicatedStoreTest.channel(0), 21, new byte[400]))).get(20, TimeUnit.SECONDS);
+
+      startProcess(first.position());
+      Awaitility.await("restarted replica caught up").atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
+          .until(() -> {
+            try {
+              return digestOf(client, first.position()).getAppliedIndex() >= last.logIndex();
+            } catch (Exception e) {
+              return false;
+            }
+          });
+      Awaitility.await("equal digests").atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200)).until(() -> {
+        DigestResult a = digestOf(client, 0);
+        DigestResult b = digestOf(client, 1);
+        DigestResult c = digestOf(client, 2);
+        return a.getAppliedIndex() == b.getAppliedIndex() && b.getAppliedIndex() == c.getAppliedIndex()
+            && a.getSha256().equals(b.getSha256()) && b.getSha256().equals(c.getSha256());
+      });
+    }
+  }
+}
