@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds the bench module (offline, bench only: upstream modules come from ~/.m2) and runs the
+# commit-latency harness; every argument is passed through, e.g. bench/run.sh --short
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -q -o -pl bench package
+exec java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.lnraft.bench.CommitLatencyHarness "$@"
