@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ChannelStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(ChannelStateMachine.class);
+  static final String NOT_THIS_LEADER = "only the leader itself may take the writer epoch";
 
   private final Path liveDbDir;
   private final long maxEntryBytes;
@@ -52,10 +53,18 @@ public final class ChannelStateMachine extends BaseStateMachine {
     t.setDaemon(true);
     return t;
   });
+  /** Guards the database handle: reads hold it shared; reopening and closing hold it exclusively. */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock dbLock = new java.util.concurrent.locks.ReentrantReadWriteLock();
   private volatile RocksRecords db;
-  /** Index of the last entry written to RocksDB (entries at or below are replays). */
-  private volatile long dbAppliedIndex;
-  private volatile boolean leader;
+  /** Index of the last entry written to RocksDB (entries at or below are replays); -1 = none. */
+  private volatile long dbAppliedIndex = -1;
+  /** Highest log index Ratis handed to this state machine since it was (re)loaded, replays included. */
+  private volatile long lastSeenIndex = -1;
+  /** Term of the last configuration entry applied: the term whose first entry makes a leader ready. */
+  private volatile long lastConfigurationTerm = -1;
+  private final Object leaderLock = new Object();
+  private long leaderTerm = -1; // guarded by leaderLock; -1 = not a ready leader
+  private long highestTermSeen = -1; // guarded by leaderLock
 
   /**
    * @param liveDbDir where the live RocksDB lives (outside Ratis' storage directory)
@@ -102,10 +111,17 @@ public final class ChannelStateMachine extends BaseStateMachine {
       if (restore) restoreFrom(snap.get());
     }
     db = RocksRecords.open(liveDbDir);
+    loadAppliedIndex();
+    LOG.info("{}: channel-state database at {} applied up to index {}", getId(), liveDbDir, dbAppliedIndex);
+  }
+
+  /** Reads the applied index from the database (-1 when nothing was ever applied). */
+  private void loadAppliedIndex() {
+    boolean any = db.get(Table.META, StoreKeys.META_APPLIED).isPresent();
     AppliedIndex applied = StoreQueries.appliedIndex(db);
-    dbAppliedIndex = applied.getIndex();
-    setLastAppliedTermIndex(TermIndex.valueOf(applied.getTerm(), applied.getIndex()));
-    LOG.info("{}: channel-state database at {} applied up to index {}", getId(), liveDbDir, applied.getIndex());
+    dbAppliedIndex = any ? applied.getIndex() : -1;
+    lastSeenIndex = -1;
+    setLastAppliedTermIndex(any ? TermIndex.valueOf(applied.getTerm(), applied.getIndex()) : TermIndex.INITIAL_VALUE);
   }
 
   /** Replaces the live DB by a copy of a checkpoint (SST files hard-linked: they are immutable). */
@@ -160,6 +176,12 @@ public final class ChannelStateMachine extends BaseStateMachine {
       metrics.rejectedBeforeLog();
       return b.build().setException(new InvalidCommandException("INVALID: " + invalid.get()));
     }
+    if (env.hasAcquireEpoch() && !env.getAcquireEpoch().getReplicaId().equals(getId().toString())) {
+      metrics.rejectedBeforeLog();
+      return b.build().setException(new InvalidCommandException("INVALID: AcquireEpoch for replica '"
+          + env.getAcquireEpoch().getReplicaId() + "' reached leader '" + getId()
+          + "': " + NOT_THIS_LEADER + " (a stale request from a former leader?)"));
+    }
     return b.setStateMachineContext(env).build();
   }
 
@@ -168,10 +190,13 @@ public final class ChannelStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     long term = entry.getTerm();
     long index = entry.getIndex();
+    lastSeenIndex = Math.max(lastSeenIndex, index);
     if (index <= dbAppliedIndex) {
       // Ratis replays from the snapshot index after a restart; this entry is already in RocksDB.
+      // No client waits for it (a retry finds no cached reply: the empty message means "unknown").
       return CompletableFuture.completedFuture(Message.EMPTY);
     }
+    requireNext(index);
     long t0 = System.nanoTime();
     StoreTransition.Transition tr;
     Object ctx = trx.getStateMachineContext();
@@ -180,23 +205,39 @@ public final class ChannelStateMachine extends BaseStateMachine {
     } else {
       tr = StoreTransition.applyBytes(db, entry.getStateMachineLogEntry().getLogData().toByteArray(), term, index);
     }
-    try {
-      db.write(tr.mutations(), term, index);
-    } catch (IOException e) {
-      LOG.error("{}: cannot write entry {} to the local database; this replica stops applying", getId(), index, e);
-      return CompletableFuture.failedFuture(e);
-    }
-    dbAppliedIndex = index;
+    writeOrStop(tr.mutations(), term, index);
     updateLastAppliedTermIndex(term, index);
     Status st = tr.reply().getStatus();
     if (st == Status.FENCED) {
-      LOG.info("{}: fenced a commit at index {}: {}", getId(), index, tr.reply().getMessage());
+      LOG.info("{}: fenced a command at term {} index {}: {}", getId(), term, index, tr.reply().getMessage());
     } else if (st == Status.OK && entryIsAcquire(trx)) {
       LOG.info("{}: writer epoch {} granted to {} at term {} index {}", getId(), tr.reply().getWriter().getEpoch(),
           tr.reply().getWriter().getReplicaId(), term, index);
     }
     metrics.applied(System.nanoTime() - t0, st, entry.getStateMachineLogEntry().getLogData().size());
     return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(tr.reply().toByteArray())));
+  }
+
+  /** Entries reach the database without gaps (configuration entries write their index too). */
+  private void requireNext(long index) {
+    if (dbAppliedIndex >= 0 && index != dbAppliedIndex + 1) {
+      throw new IllegalStateException(getId() + ": log entry " + index + " follows applied index " + dbAppliedIndex
+          + ": an entry was skipped; this replica stops rather than diverge. Replace its data directory.");
+    }
+  }
+
+  /**
+   * Writes or throws: Ratis stops this server when apply throws, which is what a replica that
+   * cannot persist an entry must do (a failed future would let Ratis move past the entry).
+   */
+  private void writeOrStop(List<Mutation> mutations, long term, long index) {
+    try {
+      db.write(mutations, term, index);
+      dbAppliedIndex = index;
+    } catch (IOException e) {
+      LOG.error("{}: cannot write entry {} to the local database; this replica stops", getId(), index, e);
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static boolean entryIsAcquire(TransactionContext trx) {
@@ -206,14 +247,18 @@ public final class ChannelStateMachine extends BaseStateMachine {
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
     // Configuration and no-op entries: record the applied index so a restart skips them too.
+    lastSeenIndex = Math.max(lastSeenIndex, index);
     if (index <= dbAppliedIndex) return;
-    try {
-      db.write(List.of(), term, index);
-      dbAppliedIndex = index;
-    } catch (IOException e) {
-      LOG.error("{}: cannot record applied index {}", getId(), index, e);
-    }
+    requireNext(index);
+    writeOrStop(List.of(), term, index);
     updateLastAppliedTermIndex(term, index);
+  }
+
+  @Override
+  public void notifyConfigurationChanged(long term, long index,
+      org.apache.ratis.proto.RaftProtos.RaftConfigurationProto newRaftConfiguration) {
+    // Runs on the apply thread just before Ratis checks whether this entry makes a leader ready.
+    lastConfigurationTerm = term;
   }
 
   @Override
@@ -221,9 +266,7 @@ public final class ChannelStateMachine extends BaseStateMachine {
     QueryReply reply;
     try {
       Query q = Query.parseFrom(request.getContent().asReadOnlyByteBuffer());
-      try (RocksRecords.SnapshotView view = db.snapshotView()) {
-        reply = StoreQueries.answer(view, q);
-      }
+      reply = read(view -> StoreQueries.answer(view, q));
     } catch (InvalidProtocolBufferException e) {
       reply = QueryReply.newBuilder().setStatus(Status.INVALID).setMessage("undecodable query bytes: " + e.getMessage()).build();
     } catch (RuntimeException e) {
@@ -236,10 +279,9 @@ public final class ChannelStateMachine extends BaseStateMachine {
   public long takeSnapshot() throws IOException {
     AppliedIndex applied = StoreQueries.appliedIndex(db);
     TermIndex ti = TermIndex.valueOf(applied.getTerm(), applied.getIndex());
-    TermIndex last = getLastAppliedTermIndex();
     Optional<Path> existing = storage.latestDirectory();
     long existingIndex = existing.map(p -> CheckpointSnapshotStorage.termIndexOf(p).getIndex()).orElse(-1L);
-    if (ti.getIndex() <= existingIndex || (last != null && ti.getIndex() > last.getIndex())) {
+    if (dbAppliedIndex < 0 || ti.getIndex() <= existingIndex || ti.getIndex() > lastSeenIndex) {
       return existingIndex; // nothing new, or Ratis is still replaying entries already in RocksDB
     }
     Path scratch = storage.scratchDirectory("checkpoint-" + ti.getIndex() + "-" + System.nanoTime());
@@ -261,25 +303,36 @@ public final class ChannelStateMachine extends BaseStateMachine {
     // Called after a snapshot was installed from the leader: the state machine directory now
     // holds only that snapshot. Rebuild the live database from it.
     storage.refresh();
-    RocksRecords old = db;
-    db = null;
-    if (old != null) old.close();
-    Optional<Path> snap = storage.latestDirectory();
-    if (snap.isPresent()) restoreFrom(snap.get());
-    db = RocksRecords.open(liveDbDir);
-    AppliedIndex applied = StoreQueries.appliedIndex(db);
-    dbAppliedIndex = applied.getIndex();
-    setLastAppliedTermIndex(TermIndex.valueOf(applied.getTerm(), applied.getIndex()));
-    LOG.info("{}: reinitialized from installed snapshot, applied index {}", getId(), applied.getIndex());
+    dbLock.writeLock().lock();
+    try {
+      RocksRecords old = db;
+      db = null;
+      if (old != null) old.close();
+      Optional<Path> snap = storage.latestDirectory();
+      if (snap.isPresent()) restoreFrom(snap.get());
+      db = RocksRecords.open(liveDbDir);
+      loadAppliedIndex();
+      lastSeenIndex = dbAppliedIndex;
+    } finally {
+      dbLock.writeLock().unlock();
+    }
+    LOG.info("{}: reinitialized from installed snapshot, applied index {}", getId(), dbAppliedIndex);
   }
 
   @Override
   public void notifyLeaderReady() {
-    long term = currentTerm();
-    leader = true;
+    long term = lastConfigurationTerm >= 0 ? lastConfigurationTerm : currentTerm();
+    synchronized (leaderLock) {
+      if (term < highestTermSeen) {
+        LOG.info("{}: ignoring leader-ready of term {}: term {} has begun", getId(), term, highestTermSeen);
+        return;
+      }
+      highestTermSeen = term;
+      leaderTerm = term;
+    }
     metrics.leaderChanged();
     LOG.info("{}: ready leader of term {}", getId(), term);
-    events.execute(() -> listeners.forEach(l -> l.onReadyLeader(term)));
+    emit(l -> l.onReadyLeader(term));
   }
 
   @Override
@@ -289,16 +342,31 @@ public final class ChannelStateMachine extends BaseStateMachine {
 
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    long term = currentTerm();
+    synchronized (leaderLock) {
+      highestTermSeen = Math.max(highestTermSeen, term);
+    }
     if (!groupMemberId.getPeerId().equals(newLeaderId)) stepDown("leader is now " + newLeaderId);
   }
 
   private void stepDown(String why) {
-    if (!leader) return;
-    leader = false;
-    long term = currentTerm();
+    long term;
+    synchronized (leaderLock) {
+      if (leaderTerm < 0) return;
+      term = leaderTerm;
+      leaderTerm = -1;
+    }
     metrics.leaderChanged();
     LOG.info("{}: no longer leader (term {}): {}", getId(), term, why);
-    events.execute(() -> listeners.forEach(l -> l.onNotLeader(term)));
+    emit(l -> l.onNotLeader(term));
+  }
+
+  private void emit(java.util.function.Consumer<LeadershipListener> event) {
+    try {
+      events.execute(() -> listeners.forEach(event));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.warn("{}: leader event dropped during shutdown", getId());
+    }
   }
 
   private long currentTerm() {
@@ -309,9 +377,21 @@ public final class ChannelStateMachine extends BaseStateMachine {
     }
   }
 
-  /** The records as this replica has applied them (for status and tests; not linearizable). */
-  public StateView localView() {
-    return db;
+  /**
+   * Runs {@code reader} on a consistent view of the records as this replica has applied them (not
+   * linearizable: for status views and tests). The database cannot be closed or swapped meanwhile.
+   */
+  public <T> T read(java.util.function.Function<StateView, T> reader) {
+    dbLock.readLock().lock();
+    try {
+      RocksRecords d = db;
+      if (d == null) throw new IllegalStateException(getId() + ": the channel-state database is not open");
+      try (RocksRecords.SnapshotView view = d.snapshotView()) {
+        return reader.apply(view);
+      }
+    } finally {
+      dbLock.readLock().unlock();
+    }
   }
 
   public long appliedIndex() {
@@ -320,9 +400,20 @@ public final class ChannelStateMachine extends BaseStateMachine {
 
   @Override
   public void close() throws IOException {
-    events.shutdownNow();
-    RocksRecords d = db;
-    db = null;
-    if (d != null) d.close();
+    stepDown("server closing");
+    events.shutdown();
+    try {
+      events.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    dbLock.writeLock().lock();
+    try {
+      RocksRecords d = db;
+      db = null;
+      if (d != null) d.close();
+    } finally {
+      dbLock.writeLock().unlock();
+    }
   }
 }

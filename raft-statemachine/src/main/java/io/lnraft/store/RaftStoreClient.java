@@ -59,11 +59,24 @@ public final class RaftStoreClient implements ReplicatedStore {
       Optional<RaftPeerId> preferredLeader) {
     this.deadline = deadline;
     this.metrics = metrics;
-    ExponentialBackoffRetry retry = ExponentialBackoffRetry.newBuilder()
+    ExponentialBackoffRetry backoff = ExponentialBackoffRetry.newBuilder()
         .setBaseSleepTime(TimeDuration.valueOf(20, TimeUnit.MILLISECONDS))
         .setMaxSleepTime(TimeDuration.valueOf(500, TimeUnit.MILLISECONDS))
         .setMaxAttempts(Math.max(3, (int) (deadline.toMillis() / 100)))
         .build();
+    // Retries stop once a request has been pending for the deadline: a request reported as
+    // unknown must not keep retrying (and maybe commit) long after its caller gave up.
+    TimeDuration limit = TimeDuration.valueOf(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy.Builder rb =
+        org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy.newBuilder();
+    for (var type : new org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase[] {
+        org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.WRITE,
+        org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.READ,
+        org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.STALEREAD,
+        org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.WATCH}) {
+      rb.setRetryPolicy(type, backoff).setTimeout(type, limit);
+    }
+    org.apache.ratis.retry.RetryPolicy retry = rb.build();
     RaftClient.Builder b = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties).setRetryPolicy(retry);
     preferredLeader.ifPresent(b::setLeaderId);
     this.client = b.build();
@@ -80,6 +93,9 @@ public final class RaftStoreClient implements ReplicatedStore {
     return submit(e.toByteArray()).thenApply(o -> {
       if (o instanceof CommitOutcome.Committed c) return c.writer();
       if (o instanceof CommitOutcome.Fenced f) throw new FencedException(f.message());
+      if (o instanceof CommitOutcome.Invalid i && i.message().contains(ChannelStateMachine.NOT_THIS_LEADER)) {
+        throw new FencedException(i.message());
+      }
       throw new IllegalStateException("AcquireEpoch refused: " + o);
     });
   }
@@ -111,7 +127,14 @@ public final class RaftStoreClient implements ReplicatedStore {
           }
           metrics.commitLatency().record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
           try {
-            return CommitOutcome.of(Reply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer()));
+            Reply r = Reply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+            if (r.getStatus() == Status.STATUS_UNSPECIFIED) {
+              // An entry replayed after a restart answers with an empty message: committed or not,
+              // this client cannot tell.
+              throw new StoreUnavailableException("the store answered without an outcome (a retry of an entry"
+                  + " replayed after a restart?); the commit's outcome is unknown", null);
+            }
+            return CommitOutcome.of(r);
           } catch (InvalidProtocolBufferException ex) {
             throw new StoreUnavailableException("the store's reply cannot be decoded: " + ex.getMessage(), ex);
           }

@@ -139,19 +139,21 @@ public final class StoreTransition {
     Optional<ChannelRecord> existing = s.get(Table.CHANNELS, StoreKeys.channelRecord(ch)).map(b -> parse(b, ChannelRecord.parser()));
     long id = put.getUpdateId();
     ChannelRecord.Builder rec;
+    boolean closedBase = id == StoreKeys.CLOSED_CHANNEL_UPDATE_ID;
     if (existing.isEmpty()) {
-      rec = ChannelRecord.newBuilder().setBaseUpdateId(id).setLatestUpdateId(id).setStatus(ChannelStatus.ACTIVE);
-      if (id == StoreKeys.CLOSED_CHANNEL_UPDATE_ID) rec.setStatus(ChannelStatus.CLOSED_UPDATES);
+      rec = ChannelRecord.newBuilder().setBaseUpdateId(id).setLatestUpdateId(id)
+          .setStatus(closedBase ? ChannelStatus.CLOSED_UPDATES : ChannelStatus.ACTIVE);
     } else {
       ChannelRecord r = existing.get();
-      long effectiveLatest = r.getClosedUpdateCount() > 0 ? StoreKeys.CLOSED_CHANNEL_UPDATE_ID : r.getLatestUpdateId();
+      long effectiveLatest = isClosed(r) ? StoreKeys.CLOSED_CHANNEL_UPDATE_ID : r.getLatestUpdateId();
       if (id != effectiveLatest) {
         return Optional.of(conflict("base monitor for channel " + describe(put.getChannel()) + " is at update "
             + Long.toUnsignedString(id) + " but the channel's latest update is " + Long.toUnsignedString(effectiveLatest)
             + ": a base must include every committed update (stale or reordered write)")
             .setExpectedUpdateId(effectiveLatest));
       }
-      rec = r.toBuilder().setBaseUpdateId(id).setClosedUpdateCount(0);
+      rec = r.toBuilder().setBaseUpdateId(id).setLatestUpdateId(id).setClosedUpdateCount(0)
+          .setStatus(closedBase ? ChannelStatus.CLOSED_UPDATES : ChannelStatus.ACTIVE);
       // Every stored delta is now inside the base.
       s.deleteRange(Table.MONITOR_UPDATES, ch, StoreKeys.channelEnd(ch));
     }
@@ -175,7 +177,7 @@ public final class StoreTransition {
           .setClosedUpdateCount(r.getClosedUpdateCount() + 1).build().toByteArray());
       return Optional.empty();
     }
-    if (r.getClosedUpdateCount() > 0) {
+    if (isClosed(r)) {
       return Optional.of(conflict("channel " + describe(up.getChannel()) + " already took closed-channel updates; update "
           + Long.toUnsignedString(id) + " would go back").setExpectedUpdateId(StoreKeys.CLOSED_CHANNEL_UPDATE_ID));
     }
@@ -188,6 +190,12 @@ public final class StoreTransition {
     s.put(Table.MONITOR_UPDATES, StoreKeys.update(ch, id), up.getUpdate().toByteArray());
     s.put(Table.CHANNELS, StoreKeys.channelRecord(ch), r.toBuilder().setLatestUpdateId(id).build().toByteArray());
     return Optional.empty();
+  }
+
+  /** After LDK's closed-channel update (id 2^64-1) a channel only takes more of those. */
+  private static boolean isClosed(ChannelRecord r) {
+    return r.getClosedUpdateCount() > 0 || r.getStatus() == ChannelStatus.CLOSED_UPDATES
+        || r.getLatestUpdateId() == StoreKeys.CLOSED_CHANNEL_UPDATE_ID;
   }
 
   private static Optional<Reply.Builder> recordPayment(Scratch s, PaymentRecord p, long index, Reply.Builder ok) {

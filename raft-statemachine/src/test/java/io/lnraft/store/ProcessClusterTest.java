@@ -23,8 +23,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.awaitility.Awaitility;
@@ -82,14 +80,9 @@ class ProcessClusterTest {
   Optional<LeaderInfo> leader(RaftStoreClient client, RaftGroup group) {
     for (int i = 0; i < 3; i++) {
       if (procs[i] == null || !procs[i].isAlive()) continue;
-      try {
-        GroupInfoReply info = client.raftClient().getGroupManagementApi(RaftPeerId.valueOf("r" + (i + 1))).info(group.getGroupId());
-        if (info.getRoleInfoProto().getRole() == RaftPeerRole.LEADER) {
-          return Optional.of(new LeaderInfo(i, info.getRoleInfoProto().getLeaderInfo().getTerm()));
-        }
-      } catch (Exception ignored) {
-        // not reachable yet
-      }
+      int pos = i;
+      Optional<LeaderInfo> l = GroupProbe.leaderSelfReport(client, group, "r" + (i + 1)).map(x -> new LeaderInfo(pos, x.term()));
+      if (l.isPresent()) return l;
     }
     return Optional.empty();
   }

@@ -64,7 +64,7 @@ class RecoveryTest {
       // It never took a snapshot itself (auto snapshots are off): a snapshot here was installed.
       assertThat(c.servers[victim].stateMachine().getLatestSnapshot()).as("installed snapshot").isNotNull();
       // It serves the same content as a voter: it can lead after the others stop.
-      StartupState s = StoreQueries.startupState(c.servers[victim].stateMachine().localView());
+      StartupState s = c.servers[victim].stateMachine().read(StoreQueries::startupState);
       assertThat(s.getChannels(0).getRecord().getLatestUpdateId()).isEqualTo(125);
     }
   }

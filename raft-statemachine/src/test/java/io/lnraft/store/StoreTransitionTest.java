@@ -204,4 +204,30 @@ class StoreTransitionTest {
     assertThat(badTxid.getMessage()).contains("32 bytes");
     assertThat(digest()).isEqualTo(before);
   }
+
+  @Test
+  void aCompactedClosedChannelStaysClosed() {
+    long e = acquire("r1", 1);
+    long closed = StoreKeys.CLOSED_CHANNEL_UPDATE_ID;
+    commit(e, Ops.putBaseMonitor(CH, 0, new byte[] {9}), Ops.appendMonitorUpdate(CH, 1, new byte[] {1}),
+        Ops.appendMonitorUpdate(CH, closed, new byte[] {7}));
+    // LDK writes the full closed monitor on every chain sync: each such base is accepted.
+    assertThat(commit(e, Ops.putBaseMonitor(CH, closed, new byte[] {10})).getStatus()).isEqualTo(Status.OK);
+    assertThat(commit(e, Ops.putBaseMonitor(CH, closed, new byte[] {11})).getStatus()).isEqualTo(Status.OK);
+    // ... and it never reopens: a normal update id (even the wrapped-around 0) is refused.
+    assertThat(commit(e, Ops.appendMonitorUpdate(CH, 2, new byte[] {2})).getStatus()).isEqualTo(Status.CONFLICT);
+    assertThat(commit(e, Ops.appendMonitorUpdate(CH, 0, new byte[] {2})).getStatus()).isEqualTo(Status.CONFLICT);
+    assertThat(commit(e, Ops.appendMonitorUpdate(CH, closed, new byte[] {8})).getStatus()).isEqualTo(Status.OK);
+    StartupState s = StoreQueries.startupState(state);
+    assertThat(s.getChannels(0).getBaseMonitor().toByteArray()).containsExactly(11);
+    assertThat(s.getChannels(0).getUpdatesAfterBaseList()).extracting(u -> u.getUpdate().byteAt(0)).containsExactly((byte) 8);
+  }
+
+  @Test
+  void aNewChannelWhoseBaseIsClosedTakesOnlyClosedUpdates() {
+    long e = acquire("r1", 1);
+    long closed = StoreKeys.CLOSED_CHANNEL_UPDATE_ID;
+    assertThat(commit(e, Ops.putBaseMonitor(CH, closed, new byte[] {9})).getStatus()).isEqualTo(Status.OK);
+    assertThat(commit(e, Ops.appendMonitorUpdate(CH, 0, new byte[] {1})).getStatus()).isEqualTo(Status.CONFLICT);
+  }
 }

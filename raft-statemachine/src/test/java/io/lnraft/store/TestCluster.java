@@ -107,7 +107,7 @@ final class TestCluster implements AutoCloseable {
   }
 
   byte[] localDigest(int i) {
-    return StoreQueries.digest(servers[i].stateMachine().localView()).getSha256().toByteArray();
+    return servers[i].stateMachine().read(v -> StoreQueries.digest(v).getSha256().toByteArray());
   }
 
   @Override

@@ -18,8 +18,16 @@ import picocli.CommandLine.Command;
       io.lnraft.config.cli.InitClusterCommand.class,
       io.lnraft.store.cli.ReplicaCommand.class,
       io.lnraft.store.cli.StatusCommand.class,
+      io.lnraft.store.cli.LocalClusterCommand.class,
     })
 public final class LnraftCli {
+  /** gRPC (shaded in Ratis) logs through java.util.logging; keep it to warnings. Held strongly. */
+  private static final java.util.logging.Logger GRPC_JUL = java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc");
+
+  static {
+    GRPC_JUL.setLevel(java.util.logging.Level.WARNING);
+  }
+
   public static void main(String[] args) {
     System.exit(run(args));
   }
