@@ -146,7 +146,9 @@ public final class StoreTransition {
     } else {
       ChannelRecord r = existing.get();
       long effectiveLatest = isClosed(r) ? StoreKeys.CLOSED_CHANNEL_UPDATE_ID : r.getLatestUpdateId();
-      if (id != effectiveLatest) {
+      // A base may be ahead of the stored updates (LDK hands the full monitor after applying an
+      // update: compaction stores that monitor instead of the delta), never behind them.
+      if (Long.compareUnsigned(id, effectiveLatest) < 0) {
         return Optional.of(conflict("base monitor for channel " + describe(put.getChannel()) + " is at update "
             + Long.toUnsignedString(id) + " but the channel's latest update is " + Long.toUnsignedString(effectiveLatest)
             + ": a base must include every committed update (stale or reordered write)")

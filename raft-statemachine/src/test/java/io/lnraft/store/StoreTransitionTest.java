@@ -132,6 +132,11 @@ class StoreTransitionTest {
     assertThat(s.getChannels(0).getRecord().getBaseUpdateId()).isEqualTo(2);
     // A base that misses committed updates is a rollback.
     assertThat(commit(e, Ops.putBaseMonitor(CH, 1, new byte[] {11})).getStatus()).isEqualTo(Status.CONFLICT);
+    // A base ahead of the stored updates (the monitor after update 3, stored instead of the delta) is fine,
+    // and updates continue from it.
+    assertThat(commit(e, Ops.putBaseMonitor(CH, 3, new byte[] {12})).getStatus()).isEqualTo(Status.OK);
+    assertThat(commit(e, Ops.appendMonitorUpdate(CH, 3, new byte[] {1})).getStatus()).isEqualTo(Status.CONFLICT);
+    assertThat(commit(e, Ops.appendMonitorUpdate(CH, 4, new byte[] {1})).getStatus()).isEqualTo(Status.OK);
   }
 
   @Test
