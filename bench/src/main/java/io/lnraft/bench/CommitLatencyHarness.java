@@ -69,6 +69,7 @@ public final class CommitLatencyHarness {
     int managerBytes = 4096;
     int fsyncBytes = 4096;
     boolean fsyncBaseline = true;
+    int idleSeconds = 5;
     String heap = "512m";
     List<String> jvmArgs = new ArrayList<>();
     Path dir;
@@ -89,6 +90,7 @@ public final class CommitLatencyHarness {
           case "--short" -> {
             o.warmupSeconds = 3;
             o.seconds = 5;
+            o.idleSeconds = 3;
           }
           case "--seconds" -> o.seconds = Integer.parseInt(v != null ? v : next(args, ++i, a));
           case "--warmup" -> o.warmupSeconds = Integer.parseInt(v != null ? v : next(args, ++i, a));
@@ -302,11 +304,22 @@ public final class CommitLatencyHarness {
           RaftTuning.properties(cfg.raft(), cfg.snapshot(), opt.ratis), Duration.ofSeconds(10), StoreMetrics.inMemory())) {
         long epoch = acquireEpoch(client, replicas, leader);
         OUT.println("   writer epoch " + epoch);
+        List<Long> pids = replicas.stream().map(x -> x.process.pid()).toList();
         for (int w : opt.writers) {
-          Result r = measureWriters(client, epoch, name, w, replicas.stream().map(x -> x.process.pid()).toList());
+          Result r = measureWriters(client, epoch, name, w, pids);
           results.add(r);
           OUT.println(row(r));
         }
+        // What the group burns with no commits at all (heartbeats, timers, leftover JIT): if this is
+        // a large part of the loaded CPU, per-commit CPU is overstated.
+        Thread.sleep(2000);
+        Cpu.Sample before = Cpu.sample(pids);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(opt.idleSeconds));
+        Cpu.Usage idle = Cpu.sample(pids).since(before);
+        Result r = new Result(name + " idle (no commits)", name, 0, newHistogram(), opt.idleSeconds, 0,
+            Machine.loadAverage(), idle);
+        results.add(r);
+        OUT.println(row(r));
       }
       return results;
     } finally {
@@ -463,6 +476,10 @@ public final class CommitLatencyHarness {
         Math.max(0, u.allCores() - u.benchCores()));
     String perOp = u == null || h.getTotalCount() == 0 ? "?"
         : String.format(Locale.ROOT, "%.2f", u.benchCores() * r.seconds() * 1000 / h.getTotalCount());
+    if (h.getTotalCount() == 0) {
+      return String.format(Locale.ROOT, "| %s | %d | 0 | - | - | - | - | - | 0 | %d | %s | - | %s |", r.name(), r.writers(),
+          r.errors(), cpu, r.load());
+    }
     return String.format(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %d | %s | %s | %s |",
         r.name(), r.writers(), r.rate(), ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)),
         ms(h.getValueAtPercentile(99)), ms(h.getValueAtPercentile(99.9)), ms(h.getMaxValue()), h.getTotalCount(),
