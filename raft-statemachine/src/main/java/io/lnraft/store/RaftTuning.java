@@ -40,6 +40,11 @@ public final class RaftTuning {
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshot.everyEntries());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, snapshot.retain());
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    // A snapshot stream to a follower that died mid-install is abandoned after 8 x this timeout
+    // (3 s by default: 24 s during which the returning follower gets nothing). 4 MB chunks keep
+    // each request well inside 2 s on a LAN.
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
+    org.apache.ratis.grpc.GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(p, ms(2000));
     // A client attempt gives up after this; the caller's deadline bounds all attempts.
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, ms(Math.min(raft.requestTimeout().toMillis(), 3000)));
     overrides.forEach(p::set);

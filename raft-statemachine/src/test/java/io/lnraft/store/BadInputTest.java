@@ -20,9 +20,9 @@ class BadInputTest {
   @Test
   void badCommandsGetClearErrorsAndTheClusterKeepsServing() throws Exception {
     try (TestCluster c = TestCluster.start(dir)) {
-      int leader = c.awaitLeader();
       RaftStoreClient client = c.client();
-      WriterEpoch e = client.acquireEpoch("r" + (leader + 1), c.servers[leader].currentTerm()).get();
+      WriterEpoch e = c.acquireOnLeader(client);
+      int leader = c.lastWriter;
       CommitOutcome.Committed first = (CommitOutcome.Committed) client.commit(e.getEpoch(),
           List.of(Ops.putManager(new byte[] {1}))).get();
       c.awaitApplied(first.logIndex());

@@ -23,7 +23,8 @@ class RecoveryTest {
   /** Small log segments so that a snapshot lets Ratis purge the log behind it. */
   static final Map<String, String> SMALL_SEGMENTS = Map.of(
       "raft.server.log.segment.size.max", "64KB",
-      "raft.server.log.purge.gap", "1");
+      "raft.server.log.purge.gap", "1",
+      "raft.grpc.server.install_snapshot.request.timeout", "500ms");
 
   static long writeSome(RaftStoreClient client, long epoch, int channel, long fromUpdate, int n) throws Exception {
     CommitOutcome.Committed last = null;
@@ -39,9 +40,9 @@ class RecoveryTest {
   @Test
   void aWipedReplicaRejoinsBySnapshotInstallAndMatchesTheOthers() throws Exception {
     try (TestCluster c = new TestCluster(dir, 3, RpcType.GRPC, new SnapshotSettings(false, 10_000, 2), SMALL_SEGMENTS)) {
-      int leader = c.awaitLeader();
       RaftStoreClient client = c.client();
-      WriterEpoch e = client.acquireEpoch("r" + (leader + 1), c.servers[leader].currentTerm()).get();
+      WriterEpoch e = c.acquireOnLeader(client);
+      int leader = c.lastWriter;
       client.commit(e.getEpoch(), List.of(Ops.putBaseMonitor(ReplicatedStoreTest.channel(1), 0, new byte[4096]))).get();
       long idx = writeSome(client, e.getEpoch(), 1, 1, 60);
       c.awaitApplied(idx);
@@ -82,9 +83,9 @@ class RecoveryTest {
     byte[] digest;
     long idx;
     try (TestCluster c = new TestCluster(dir, 3, RpcType.NETTY, new SnapshotSettings(true, 50, 2), Map.of())) {
-      int leader = c.awaitLeader();
       RaftStoreClient client = c.client();
-      WriterEpoch e = client.acquireEpoch("r" + (leader + 1), c.servers[leader].currentTerm()).get();
+      WriterEpoch e = c.acquireOnLeader(client);
+      int leader = c.lastWriter;
       client.commit(e.getEpoch(), List.of(Ops.putBaseMonitor(ReplicatedStoreTest.channel(2), 0, new byte[4096]))).get();
       idx = writeSome(client, e.getEpoch(), 2, 1, 80); // crosses the auto-snapshot threshold
       c.awaitApplied(idx);
@@ -92,11 +93,10 @@ class RecoveryTest {
       for (int i = 0; i < 3; i++) c.stop(i);
 
       for (int i = 0; i < 3; i++) c.start(i);
-      int next = c.awaitLeader();
       c.awaitApplied(idx);
       for (int i = 0; i < 3; i++) assertThat(c.localDigest(i)).isEqualTo(digest);
       // The state is intact and writable: epochs keep going up, update ids continue.
-      WriterEpoch e2 = client.acquireEpoch("r" + (next + 1), c.servers[next].currentTerm()).get(15, TimeUnit.SECONDS);
+      WriterEpoch e2 = c.acquireOnLeader(client);
       assertThat(e2.getEpoch()).isGreaterThan(e.getEpoch());
       assertThat(client.commit(e2.getEpoch(), List.of(Ops.appendMonitorUpdate(ReplicatedStoreTest.channel(2), 81,
           new byte[10]))).get(15, TimeUnit.SECONDS)).isInstanceOf(CommitOutcome.Committed.class);

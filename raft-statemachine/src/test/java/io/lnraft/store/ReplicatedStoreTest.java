@@ -31,9 +31,9 @@ class ReplicatedStoreTest {
   @Test
   void eightWritersThenLeaderLossLosesNothingAndTheOldLeaderCatchesUp() throws Exception {
     try (TestCluster c = TestCluster.start(dir)) {
-      int leader = c.awaitLeader();
       RaftStoreClient client = c.client();
-      WriterEpoch epoch = client.acquireEpoch(c.configs.get(leader).replicaId(), c.servers[leader].currentTerm()).get();
+      WriterEpoch epoch = c.acquireOnLeader(client);
+      int leader = c.lastWriter;
       // Eight concurrent writers, one channel each; every acknowledged update is remembered.
       ConcurrentHashMap<Integer, Long> acked = new ConcurrentHashMap<>();
       List<CompletableFuture<Void>> writers = new ArrayList<>();
@@ -54,8 +54,7 @@ class ReplicatedStoreTest {
       CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
 
       c.stop(leader);
-      int next = c.awaitLeader();
-      assertThat(next).isNotEqualTo(leader);
+      assertThat(c.awaitLeader()).isNotEqualTo(leader);
       StartupState s = client.startupState().get(15, TimeUnit.SECONDS);
       assertThat(s.getChannelsCount()).isEqualTo(8);
       for (var ch : s.getChannelsList()) {
@@ -64,7 +63,8 @@ class ReplicatedStoreTest {
         assertThat(ch.getUpdatesAfterBaseCount()).isEqualTo(25);
       }
       // The new leader accepts writes (after taking the epoch) and the old leader catches up.
-      WriterEpoch e2 = client.acquireEpoch(c.configs.get(next).replicaId(), c.servers[next].currentTerm()).get();
+      WriterEpoch e2 = c.acquireOnLeader(client);
+      int next = c.lastWriter;
       CommitOutcome o = client.commit(e2.getEpoch(), List.of(Ops.appendMonitorUpdate(channel(0), 26, new byte[400])))
           .get(15, TimeUnit.SECONDS);
       assertThat(o).isInstanceOf(CommitOutcome.Committed.class);
@@ -77,18 +77,18 @@ class ReplicatedStoreTest {
   @Test
   void oldEpochIsFencedOnTheNewLeaderAndChangesNothing() throws Exception {
     try (TestCluster c = TestCluster.start(dir)) {
-      int leader = c.awaitLeader();
       RaftStoreClient oldWriter = c.client();
+      WriterEpoch e1 = c.acquireOnLeader(oldWriter);
+      int leader = c.lastWriter;
       long oldTerm = c.servers[leader].currentTerm();
-      WriterEpoch e1 = oldWriter.acquireEpoch("r" + (leader + 1), oldTerm).get();
       assertThat(oldWriter.commit(e1.getEpoch(), List.of(Ops.putBaseMonitor(channel(1), 0, new byte[] {1}))).get())
           .isInstanceOf(CommitOutcome.Committed.class);
 
       // Leadership moves; the new leader takes a new epoch.
       c.stop(leader);
-      int next = c.awaitLeader();
       RaftStoreClient newWriter = c.client();
-      WriterEpoch e2 = newWriter.acquireEpoch("r" + (next + 1), c.servers[next].currentTerm()).get();
+      WriterEpoch e2 = c.acquireOnLeader(newWriter);
+      int next = c.lastWriter;
       assertThat(e2.getEpoch()).isGreaterThan(e1.getEpoch());
       CommitOutcome.Committed last = (CommitOutcome.Committed) newWriter.commit(e2.getEpoch(),
           List.of(Ops.putManager(new byte[] {2}))).get();

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import io.lnraft.store.proto.WriterEpoch;
 import org.awaitility.Awaitility;
 
 /** Three (or N) real Ratis servers on loopback with real RocksDB directories, in this JVM. */
@@ -92,6 +93,25 @@ final class TestCluster implements AutoCloseable {
     return found[0];
   }
 
+  /**
+   * Makes the current ready leader the writer. Leadership can move between finding the leader and
+   * the AcquireEpoch reaching it (elections on a loaded machine): then retry, bounded.
+   */
+  WriterEpoch acquireOnLeader(RaftStoreClient client) {
+    WriterEpoch[] got = new WriterEpoch[1];
+    Awaitility.await("writer epoch on the leader").atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50))
+        .ignoreExceptions().until(() -> {
+          int l = awaitLeader();
+          got[0] = client.acquireEpoch(configs.get(l).replicaId(), servers[l].currentTerm()).get(15, TimeUnit.SECONDS);
+          lastWriter = l;
+          return true;
+        });
+    return got[0];
+  }
+
+  /** Position of the replica that took the epoch in the last {@link #acquireOnLeader}. */
+  int lastWriter = -1;
+
   Optional<Integer> leader() {
     for (int i = 0; i < servers.length; i++) if (servers[i] != null && servers[i].isReadyLeader()) return Optional.of(i);
     return Optional.empty();
@@ -99,7 +119,7 @@ final class TestCluster implements AutoCloseable {
 
   /** Waits until every running replica has applied at least {@code index}. */
   void awaitApplied(long index) {
-    Awaitility.await("replicas applied " + index).atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(20))
+    Awaitility.await("replicas applied " + index).atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(20))
         .until(() -> {
           for (ReplicaServer s : servers) if (s != null && s.stateMachine().appliedIndex() < index) return false;
           return true;
