@@ -1,0 +1,316 @@
+package io.lnraft.node.gate;
+
+import io.lnraft.store.CommitOutcome;
+import io.lnraft.store.Ops;
+import io.lnraft.store.ReplicatedStore;
+import io.lnraft.store.proto.Op;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gated commit (DESIGN.md): every LDK call runs under the read side of the gate; persistence
+ * callbacks, the broadcaster and the peer transport only stage. A committer thread takes the
+ * write side (no LDK call in flight), serializes the ChannelManager, takes every staged op, peer
+ * byte and broadcast, releases the gate, commits {manager, ops} as ONE replicated entry, and only
+ * then writes the bytes and hands out the broadcasts — and only while this writer's leadership is
+ * confirmed within the lease. What queues during a commit goes in the next one (group commit).
+ *
+ * <p>Any commit that is not acknowledged (FENCED, CONFLICT, INVALID, timeout, lost lease) is
+ * fatal for this node instance: queued bytes are dropped unsent and {@code onFailure} is told
+ * once; the leader lifecycle then stops the node. Nothing is ever reported to LDK as a failure.
+ */
+public final class GatedCommitter implements CommitStage, BroadcastStage, OutboundGate, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GatedCommitter.class);
+
+  /** What the committer needs from the node while it holds the gate's write side. */
+  public interface ManagerSource {
+    /** The serialized ChannelManager; called with no LDK call in flight. */
+    byte[] serializeManager();
+  }
+
+  /** Hands a committed transaction to the chain backend. */
+  public interface Broadcaster {
+    void broadcast(byte[] rawTransaction);
+  }
+
+  /** Statistics of the committer (for metrics, the demo and tests). */
+  public record Stats(long commits, long opsCommitted, long bytesCommitted, long peerBytesReleased, long leaseChecks) {}
+
+  private record HeldBytes(PeerChannel channel, byte[] data) {}
+
+  private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
+  private final ReplicatedStore store;
+  private final long epoch;
+  private final ManagerSource manager;
+  private final Broadcaster broadcaster;
+  private final Consumer<String> onFailure;
+  private final Duration commitTimeout;
+  private final long leaseNanos;
+
+  private final Object stageLock = new Object();
+  private List<Op> ops = new ArrayList<>(); // guarded by stageLock
+  private List<HeldBytes> bytes = new ArrayList<>(); // guarded by stageLock
+  private List<byte[]> broadcasts = new ArrayList<>(); // guarded by stageLock
+
+  private final ReentrantLock wakeLock = new ReentrantLock();
+  private final Condition wake = wakeLock.newCondition();
+  private boolean wakeRequested; // guarded by wakeLock
+
+  private final AtomicBoolean failed = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Thread thread;
+  private byte[] lastManager = new byte[0];
+  /** System.nanoTime() at which a request was sent that the writer epoch was later confirmed for. */
+  private long leaseFrom = Long.MIN_VALUE;
+  private final AtomicLong commits = new AtomicLong();
+  private final AtomicLong opsCommitted = new AtomicLong();
+  private final AtomicLong bytesCommitted = new AtomicLong();
+  private final AtomicLong peerBytesReleased = new AtomicLong();
+  private final AtomicLong leaseChecks = new AtomicLong();
+
+  /**
+   * @param epoch the writer epoch this node instance acquired
+   * @param lease how long a confirmation of leadership stays valid (below the election timeout)
+   * @param onFailure told once, with the reason, when this node instance must stop
+   */
+  public GatedCommitter(ReplicatedStore store, long epoch, ManagerSource manager, Broadcaster broadcaster,
+      Duration commitTimeout, Duration lease, Consumer<String> onFailure) {
+    this.store = store;
+    this.epoch = epoch;
+    this.manager = manager;
+    this.broadcaster = broadcaster;
+    this.commitTimeout = commitTimeout;
+    this.leaseNanos = lease.toNanos();
+    this.onFailure = onFailure;
+    this.thread = new Thread(this::run, "lnraft-committer-e" + epoch);
+    this.thread.setDaemon(true);
+  }
+
+  /** Starts the committer thread. Separate from the constructor so the node can be wired first. */
+  public GatedCommitter start() {
+    thread.start();
+    return this;
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  @Override
+  public <T> T underGate(Supplier<T> ldkCall) {
+    gate.readLock().lock();
+    try {
+      return ldkCall.get();
+    } finally {
+      gate.readLock().unlock();
+    }
+  }
+
+  /** {@link #underGate} for calls without a result. */
+  public void runUnderGate(Runnable ldkCall) {
+    underGate(() -> {
+      ldkCall.run();
+      return null;
+    });
+  }
+
+  @Override
+  public void stage(Op op) {
+    synchronized (stageLock) {
+      ops.add(op);
+    }
+    wakeCommitter();
+  }
+
+  @Override
+  public void stageBroadcast(byte[] rawTransaction) {
+    synchronized (stageLock) {
+      broadcasts.add(rawTransaction);
+    }
+    wakeCommitter();
+  }
+
+  @Override
+  public void hold(PeerChannel channel, byte[] data) {
+    if (failed.get() || closed.get()) return; // a stopping node sends nothing
+    synchronized (stageLock) {
+      bytes.add(new HeldBytes(channel, data));
+    }
+    wakeCommitter();
+  }
+
+  @Override
+  public void wakeCommitter() {
+    wakeLock.lock();
+    try {
+      wakeRequested = true;
+      wake.signal();
+    } finally {
+      wakeLock.unlock();
+    }
+  }
+
+  public boolean failed() {
+    return failed.get();
+  }
+
+  public Stats stats() {
+    return new Stats(commits.get(), opsCommitted.get(), bytesCommitted.get(), peerBytesReleased.get(), leaseChecks.get());
+  }
+
+  private void run() {
+    while (!closed.get() && !failed.get()) {
+      wakeLock.lock();
+      try {
+        while (!wakeRequested && !closed.get()) {
+          wake.await(1, TimeUnit.SECONDS);
+        }
+        wakeRequested = false;
+      } catch (InterruptedException e) {
+        return;
+      } finally {
+        wakeLock.unlock();
+      }
+      if (closed.get()) return;
+      try {
+        cycle();
+      } catch (RuntimeException e) {
+        fail("commit cycle failed: " + e);
+      }
+    }
+  }
+
+  /** One commit cycle. Package-visible for tests. */
+  void cycle() {
+    List<Op> takenOps;
+    List<HeldBytes> takenBytes;
+    List<byte[]> takenTx;
+    byte[] mgr;
+    gate.writeLock().lock(); // no LDK call in flight: manager and staged state agree
+    try {
+      synchronized (stageLock) {
+        if (ops.isEmpty() && bytes.isEmpty() && broadcasts.isEmpty()) return;
+        takenOps = ops;
+        takenBytes = bytes;
+        takenTx = broadcasts;
+        ops = new ArrayList<>();
+        bytes = new ArrayList<>();
+        broadcasts = new ArrayList<>();
+      }
+      mgr = manager.serializeManager();
+    } finally {
+      gate.writeLock().unlock();
+    }
+    List<Op> commitOps = new ArrayList<>(takenOps.size() + 1);
+    commitOps.addAll(takenOps);
+    boolean managerChanged = !Arrays.equals(mgr, lastManager);
+    if (managerChanged) commitOps.add(Ops.putManager(mgr));
+    if (!commitOps.isEmpty()) {
+      long sentAt = System.nanoTime();
+      CommitOutcome outcome;
+      try {
+        outcome = store.commit(epoch, commitOps).get(commitTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        fail("commit not acknowledged within " + commitTimeout.toMillis() + " ms: " + rootMessage(e));
+        return;
+      }
+      if (!(outcome instanceof CommitOutcome.Committed)) {
+        fail("commit refused: " + describe(outcome));
+        return;
+      }
+      lastManager = mgr;
+      leaseFrom = sentAt; // a majority accepted our epoch after sentAt
+      commits.incrementAndGet();
+      opsCommitted.addAndGet(commitOps.size());
+      bytesCommitted.addAndGet(commitOps.stream().mapToLong(Op::getSerializedSize).sum());
+    }
+    if (!takenBytes.isEmpty() || !takenTx.isEmpty()) {
+      if (!leaseValid()) return; // fail() already called
+      for (HeldBytes b : takenBytes) {
+        if (failed.get() || closed.get()) return;
+        b.channel().release(b.data());
+        peerBytesReleased.addAndGet(b.data().length);
+      }
+      for (byte[] tx : takenTx) {
+        try {
+          broadcaster.broadcast(tx);
+        } catch (RuntimeException e) {
+          // Broadcasting again is always safe; LDK rebroadcasts on its own timers.
+          LOG.warn("broadcast failed (LDK will rebroadcast): {}", e.toString());
+        }
+      }
+    }
+  }
+
+  /** Whether this writer's epoch was confirmed by a majority within the lease; confirms it if not. */
+  private boolean leaseValid() {
+    long now = System.nanoTime();
+    if (leaseFrom != Long.MIN_VALUE && now - leaseFrom < leaseNanos) return true;
+    leaseChecks.incrementAndGet();
+    long sentAt = System.nanoTime();
+    try {
+      long current = store.writer().get(commitTimeout.toMillis(), TimeUnit.MILLISECONDS).getEpoch();
+      if (current != epoch) {
+        fail("writer epoch is now " + current + ", not " + epoch + ": another replica took over");
+        return false;
+      }
+    } catch (Exception e) {
+      fail("leadership not confirmed within " + commitTimeout.toMillis() + " ms: " + rootMessage(e));
+      return false;
+    }
+    leaseFrom = sentAt;
+    return true;
+  }
+
+  private void fail(String reason) {
+    if (!failed.compareAndSet(false, true)) return;
+    synchronized (stageLock) {
+      bytes.clear();
+      broadcasts.clear();
+      ops.clear();
+    }
+    LOG.warn("epoch {}: stopping this node instance, nothing more is sent: {}", epoch, reason);
+    onFailure.accept(reason);
+  }
+
+  static String describe(CommitOutcome o) {
+    if (o instanceof CommitOutcome.Fenced f) return "FENCED: " + f.message();
+    if (o instanceof CommitOutcome.Conflict c) return "CONFLICT at op " + c.failedOp() + ": " + c.message();
+    if (o instanceof CommitOutcome.Invalid i) return "INVALID: " + i.message();
+    return o.toString();
+  }
+
+  private static String rootMessage(Throwable t) {
+    while (t.getCause() != null) t = t.getCause();
+    return t.toString();
+  }
+
+  /** Stops the committer; anything still held is dropped unsent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) return;
+    wakeCommitter();
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(5) + commitTimeout.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    synchronized (stageLock) {
+      bytes.clear();
+      broadcasts.clear();
+      ops.clear();
+    }
+  }
+}
