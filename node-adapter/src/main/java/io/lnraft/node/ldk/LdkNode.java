@@ -644,8 +644,8 @@ public final class LdkNode implements AutoCloseable {
     Level l = r.get_level();
     if (l == Level.LDKLevel_Error) log.error("ldk {}: {}", r.get_module_path(), r.get_args());
     else if (l == Level.LDKLevel_Warn) log.warn("ldk {}: {}", r.get_module_path(), r.get_args());
-    else if (l == Level.LDKLevel_Info) log.info("ldk {}: {}", r.get_module_path(), r.get_args());
-    else if (l == Level.LDKLevel_Debug) log.debug("ldk {}: {}", r.get_module_path(), r.get_args());
+    // LDK's Info logs every monitor update and route: our debug.
+    else if (l == Level.LDKLevel_Info || l == Level.LDKLevel_Debug) log.debug("ldk {}: {}", r.get_module_path(), r.get_args());
     else if (log.isTraceEnabled()) log.trace("ldk {}: {}", r.get_module_path(), r.get_args());
   }
 
