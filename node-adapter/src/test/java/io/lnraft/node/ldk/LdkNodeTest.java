@@ -93,6 +93,9 @@ class LdkNodeTest {
     PeerManager pm;
     boolean alive;
     int commits;
+    /** When commits reaches this, the node crashes right after that commit (-1: never). */
+    int crashAtCommit = -1;
+    boolean crashNow;
     int updateOps;
     int baseOps;
 
@@ -137,6 +140,7 @@ class LdkNodeTest {
       StoreTransition.Transition t = StoreTransition.apply(records, e, 1, ++index);
       records.apply(t.mutations());
       commits++;
+      if (commits == crashAtCommit) crashNow = true;
       if (!t.accepted()) {
         failures.add(name + ": commit rejected " + t.reply().getStatus() + " at op " + t.reply().getFailedOpIndex()
             + ": " + t.reply().getMessage());
@@ -244,7 +248,10 @@ class LdkNodeTest {
         s.node.processEvents();
         s.pm.process_events();
       }
-      for (Side s : List.of(a, b)) s.commit();
+      for (Side s : List.of(a, b)) {
+        s.commit();
+        if (s.crashNow) crash(s); // what it released is out; what it staged since is lost
+      }
       for (int i = 0; i < 1000 && !wire.isEmpty(); i++) wire.poll().run();
     } catch (Throwable t) {
       failures.add("pump: " + t);
@@ -309,6 +316,34 @@ class LdkNodeTest {
     });
   }
 
+  /** Loop thread: the node stops dead; its peer sees the socket close. */
+  private LdkNode crash(Side s) {
+    s.alive = false;
+    s.crashNow = false;
+    s.crashAtCommit = -1;
+    s.staged.clear();
+    s.heldBytes.clear();
+    s.heldBroadcasts.clear();
+    for (End e : s.ends) {
+      e.open = false;
+      e.peer.remoteClosed();
+    }
+    s.ends.clear();
+    return s.node;
+  }
+
+  /** A new leader: acquire an epoch, read the store, start LDK from it. */
+  private void restore(Side s, long startSecs) throws Exception {
+    onLoop(() -> {
+      s.acquireEpoch();
+      RestoredState restored = RestoredState.from(StoreQueries.startupState(s.records));
+      assertThat(restored.manager()).isPresent();
+      assertThat(restored.channels()).hasSize(1);
+      s.start(restored, null, startSecs);
+      return null;
+    });
+  }
+
   private static ChannelInfo onlyChannel(Side s) {
     List<ChannelInfo> cs = s.node.listChannels();
     assertThat(cs).hasSize(1);
@@ -348,9 +383,8 @@ class LdkNodeTest {
         .filter(LedgerEvent::hasChannel).filter(e -> e.getChannel().getKind() == kind).count();
   }
 
-  @Test
-  void opensPaysBothWaysRestoresFromTheStoreAndPaysAgain() throws Exception {
-    long t0 = System.nanoTime();
+  /** Starts A and B fresh at the simulator's tip, opens A->B and waits until it is usable. */
+  private long startAndOpenChannel() throws Exception {
     ChainTip tip = new ChainTip(rpc.getBestBlockHash(), rpc.getBlockCount());
     long now = System.currentTimeMillis() / 1000;
     onLoop(() -> {
@@ -362,11 +396,93 @@ class LdkNodeTest {
     });
     byte[] bId = onLoop(() -> b.node.nodeId());
     connect(a, b);
-
     onLoop(() -> a.node.openChannel(bId, CAPACITY_SAT, 0));
     await("funding transaction in the mempool", () -> !rpc.getRawMempool().isEmpty());
     mine(6);
     await("channel usable on both sides", () -> onlyChannel(a).usable() && onlyChannel(b).usable());
+    return now;
+  }
+
+  /** Net msat A sent to B according to A's ledger; both nodes' balances must match it. */
+  private void assertBalancesMatchLedger() throws Exception {
+    onLoop(() -> {
+      long net = 0;
+      for (LedgerEvent e : StoreQueries.events(a.records, 0, 0).getEventsList()) {
+        if (e.hasPayment() && e.getPayment().getStatus() == PaymentStatus.SUCCEEDED) {
+          net += e.getPayment().getDirection() == PaymentDirection.OUTBOUND ? e.getPayment().getAmountMsat()
+              : -e.getPayment().getAmountMsat();
+        }
+      }
+      assertThat(onlyChannel(a).balanceMsat()).isEqualTo(CAPACITY_SAT * 1000 - net);
+      assertThat(onlyChannel(b).balanceMsat()).isEqualTo(net);
+      return null;
+    });
+  }
+
+  /**
+   * The gated-commit claim on the real binding: B crashes right after each of its first commits
+   * of an A->B payment (everything staged or held since is lost), is rebuilt from its store, and
+   * the channel survives: the payment ends SUCCEEDED in both ledgers (or FAILED at A and absent
+   * at B), and both balances match A's ledger.
+   */
+  @Test
+  void survivesACrashOfThePayeeAtEveryCommitOfAPayment() throws Exception {
+    long t0 = System.nanoTime();
+    long now = startAndOpenChannel();
+    hashesOf(pay(a, b, 100_000_000)); // give B an outbound balance too
+    List<String> outcomes = new ArrayList<>();
+    for (int k = 1; k <= 8; k++) {
+      int crashAt = k;
+      CreatedInvoice inv = onLoop(() -> b.node.createInvoice(2_000_000, "crash " + crashAt, 3600));
+      onLoop(() -> {
+        b.crashAtCommit = b.commits + crashAt;
+        return a.node.payInvoice(inv.bolt11());
+      });
+      String hash = inv.paymentHashHex();
+      await("B crashed at commit " + k + " of the payment, or the payment settled", () -> !b.alive
+          || b.payment(hash, PaymentDirection.INBOUND).getFound() && a.payment(hash, PaymentDirection.OUTBOUND)
+              .getPayment().getStatus() == PaymentStatus.SUCCEEDED);
+      boolean crashed = onLoop(() -> {
+        b.crashAtCommit = -1;
+        return !b.alive;
+      });
+      if (!crashed) {
+        outcomes.add("no commit " + k + " (payment settled in " + (k - 1) + " commits of B)");
+        break;
+      }
+      restore(b, now + k);
+      connect(a, b);
+      await("channel usable after crash " + k, () -> onlyChannel(a).usable() && onlyChannel(b).usable());
+      await("payment after crash " + k + " final at A", () -> {
+        PaymentStatus st = a.payment(hash, PaymentDirection.OUTBOUND).getPayment().getStatus();
+        return st == PaymentStatus.FAILED
+            || (st == PaymentStatus.SUCCEEDED && b.payment(hash, PaymentDirection.INBOUND).getFound());
+      });
+      PaymentStatus atA = onLoop(() -> a.payment(hash, PaymentDirection.OUTBOUND).getPayment().getStatus());
+      PaymentResult atB = onLoop(() -> b.payment(hash, PaymentDirection.INBOUND));
+      if (atA == PaymentStatus.FAILED) assertThat(atB.getFound()).isFalse();
+      else assertThat(atB.getPayment().getStatus()).isEqualTo(PaymentStatus.SUCCEEDED);
+      outcomes.add("crash@" + k + "=" + atA);
+      assertBalancesMatchLedger();
+    }
+    pay(a, b, 1_000_000);
+    pay(b, a, 1_000_000);
+    assertBalancesMatchLedger();
+    assertThat(failures).isEmpty();
+    assertThat(onLoop(() -> a.node.channelClosedCount() + b.node.channelClosedCount())).isZero();
+    assertThat(onLoop(() -> countEvents(a, ChannelEventKind.CLOSED) + countEvents(b, ChannelEventKind.CLOSED))).isZero();
+    System.out.printf("LdkNodeTest crash-per-commit: %s in %d ms%n", outcomes, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private static void hashesOf(String hash) {
+    assertThat(hash).hasSize(64);
+  }
+
+  @Test
+  void opensPaysBothWaysRestoresFromTheStoreAndPaysAgain() throws Exception {
+    long t0 = System.nanoTime();
+    long now = startAndOpenChannel();
+    byte[] bId = onLoop(() -> b.node.nodeId());
     long opened = System.nanoTime();
     assertThat(onLoop(() -> countEvents(a, ChannelEventKind.OPENED))).isEqualTo(1);
     assertThat(onLoop(() -> countEvents(b, ChannelEventKind.OPENED))).isEqualTo(1);
@@ -381,31 +497,21 @@ class LdkNodeTest {
       hashes.add(pay(b, a, 15_000_000));
       aToB -= 15_000_000;
     }
+    // ~5 monitor updates per payment per side: cross update id 64 (compaction) before the restore.
+    for (int i = 0; i < 4; i++) {
+      hashes.add(pay(a, b, 1_000_000));
+      hashes.add(pay(b, a, 500_000));
+      aToB += 500_000;
+    }
     assertBalances(aToB);
     long paid = System.nanoTime();
 
     // B "crashes" at a commit boundary and is rebuilt from its store alone (new epoch, new start time).
     byte[] oldId = bId;
-    LdkNode oldB = onLoop(() -> {
-      b.alive = false;
-      b.staged.clear();
-      b.heldBytes.clear();
-      b.heldBroadcasts.clear();
-      for (End e : b.ends) {
-        e.open = false;
-        e.peer.remoteClosed();
-      }
-      b.ends.clear();
-      return b.node;
-    });
-    onLoop(() -> {
-      b.acquireEpoch();
-      RestoredState restored = RestoredState.from(StoreQueries.startupState(b.records));
-      assertThat(restored.manager()).isPresent();
-      assertThat(restored.channels()).hasSize(1);
-      b.start(restored, null, now + 1);
-      return null;
-    });
+    long compactedBase = onLoop(() -> StoreQueries.startupState(b.records).getChannels(0).getRecord().getBaseUpdateId());
+    assertThat(compactedBase).as("a full monitor replaced the deltas at update 64").isGreaterThanOrEqualTo(64);
+    LdkNode oldB = onLoop(() -> crash(b));
+    restore(b, now + 1);
     assertThat(onLoop(() -> b.node.nodeId())).isEqualTo(oldId);
     assertThat(onLoop(() -> b.node.bestBlock())).isEqualTo(onLoop(() -> a.node.bestBlock()));
     connect(a, b);
@@ -426,9 +532,9 @@ class LdkNodeTest {
     assertThat(onLoop(() -> a.node.channelClosedCount() + b.node.channelClosedCount() + oldB.channelClosedCount())).isZero();
     assertThat(onLoop(() -> countEvents(a, ChannelEventKind.CLOSED) + countEvents(b, ChannelEventKind.CLOSED))).isZero();
     assertThat(onLoop(() -> countEvents(b, ChannelEventKind.OPENED))).isEqualTo(1); // not re-reported after restore
-    assertThat(hashes).doesNotHaveDuplicates().hasSize(9);
+    assertThat(hashes).doesNotHaveDuplicates().hasSize(17);
     long end = System.nanoTime();
-    System.out.printf("LdkNodeTest timings: open+6 blocks %d ms, 5 payments %d ms, restore+reconnect %d ms,"
+    System.out.printf("LdkNodeTest timings: open+6 blocks %d ms, 13 payments %d ms, restore+reconnect %d ms,"
             + " 4 payments %d ms; commits A=%d B=%d, monitor deltas A=%d B=%d, full monitors A=%d B=%d%n",
         (opened - t0) / 1_000_000, (paid - opened) / 1_000_000, (restoredAt - paid) / 1_000_000,
         (end - restoredAt) / 1_000_000, a.commits, b.commits, a.updateOps, b.updateOps, a.baseOps, b.baseOps);
