@@ -538,5 +538,22 @@ class LdkNodeTest {
             + " 4 payments %d ms; commits A=%d B=%d, monitor deltas A=%d B=%d, full monitors A=%d B=%d%n",
         (opened - t0) / 1_000_000, (paid - opened) / 1_000_000, (restoredAt - paid) / 1_000_000,
         (end - restoredAt) / 1_000_000, a.commits, b.commits, a.updateOps, b.updateOps, a.baseOps, b.baseOps);
+
+    // Cooperative close from the restored side: CLOSED in both ledgers, not counted as a force close,
+    // and LDK's closed-channel monitor updates (id 2^64-1) pass the store's rules.
+    String channelId = onLoop(() -> onlyChannel(b).channelIdHex());
+    onLoop(() -> {
+      b.node.closeChannel(channelId, false);
+      return null;
+    });
+    await("closing transaction in the mempool", () -> !rpc.getRawMempool().isEmpty());
+    mine(1);
+    await("ChannelClosed on both sides", () -> a.node.channelClosedCount() == 1 && b.node.channelClosedCount() == 1
+        && a.node.listChannels().isEmpty() && b.node.listChannels().isEmpty());
+    mine(1);
+    assertThat(failures).isEmpty();
+    assertThat(onLoop(() -> a.node.forceCloseCount() + b.node.forceCloseCount())).isZero();
+    assertThat(onLoop(() -> countEvents(a, ChannelEventKind.CLOSED))).isEqualTo(1);
+    assertThat(onLoop(() -> countEvents(b, ChannelEventKind.CLOSED))).isEqualTo(1);
   }
 }
