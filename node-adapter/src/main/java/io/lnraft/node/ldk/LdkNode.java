@@ -121,7 +121,7 @@ public final class LdkNode implements AutoCloseable {
    * @param startTimeSecs with {@code startTimeNanos}: unique for each start of this node (clock
    *     plus writer epoch): it seeds LDK's RNG and channel key ids
    * @param restored the committed state ({@link RestoredState#empty()} for a new node)
-   * @param freshTip the chain tip a NEW node starts from (ignored when restoring: the manager
+   * @param freshTip the chain tip a NEW node starts from (not used when restoring: the manager
    *     knows its own best block, see {@link #bestBlock()})
    * @param sweepScript output script (scriptPubKey bytes) our swept on-chain outputs go to
    */
@@ -131,7 +131,7 @@ public final class LdkNode implements AutoCloseable {
       int startTimeNanos,
       BitcoinNetwork network,
       RestoredState restored,
-      ChainTip freshTip,
+      Optional<ChainTip> freshTip,
       FeeRates feeRates,
       CommitStage commitStage,
       BroadcastStage broadcastStage,
@@ -146,7 +146,8 @@ public final class LdkNode implements AutoCloseable {
       Objects.requireNonNull(broadcastStage);
       Objects.requireNonNull(fundingWallet);
       Objects.requireNonNull(sweepScript);
-      if (restored.isEmpty()) Objects.requireNonNull(freshTip, "a new node needs the chain tip to start from");
+      Objects.requireNonNull(freshTip);
+      if (restored.isEmpty() && freshTip.isEmpty()) throw new IllegalArgumentException("a new node needs the chain tip to start from");
     }
   }
 
@@ -209,7 +210,7 @@ public final class LdkNode implements AutoCloseable {
     this.chainMonitor = ChainMonitor.of(Option_FilterZ.none(), broadcaster, logger, feeEstimator, persist);
 
     if (p.restored().isEmpty()) {
-      ChainTip tip = p.freshTip();
+      ChainTip tip = p.freshTip().orElseThrow();
       this.channelManager = ChannelManager.of(feeEstimator, chainMonitor.as_Watch(), broadcaster, logger, keys, config,
           ChainParameters.of(ldkNetwork, BestBlock.of(tip.hash().getReversedBytes(), tip.height())));
     } else {

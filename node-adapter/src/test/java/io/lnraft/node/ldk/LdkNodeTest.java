@@ -115,7 +115,7 @@ class LdkNodeTest {
       epoch = t.reply().getWriter().getEpoch();
     }
 
-    void start(RestoredState restored, ChainTip tip, long startSecs) {
+    void start(RestoredState restored, java.util.Optional<ChainTip> tip, long startSecs) {
       node = LdkNode.start(new LdkNode.Params(ldkSeed, startSecs, (int) epoch, BitcoinNetwork.REGTEST, restored, tip,
           FeeRates.constant(1250), staged::add, heldBroadcasts::add, new BitcoindFundingWallet(rpc),
           () -> ScriptBuilder.createOutputScript(rpc.getNewAddress()).program()));
@@ -339,7 +339,7 @@ class LdkNodeTest {
       RestoredState restored = RestoredState.from(StoreQueries.startupState(s.records));
       assertThat(restored.manager()).isPresent();
       assertThat(restored.channels()).hasSize(1);
-      s.start(restored, null, startSecs);
+      s.start(restored, java.util.Optional.empty(), startSecs);
       return null;
     });
   }
@@ -390,8 +390,8 @@ class LdkNodeTest {
     onLoop(() -> {
       a.acquireEpoch();
       b.acquireEpoch();
-      a.start(RestoredState.empty(), tip, now);
-      b.start(RestoredState.empty(), tip, now);
+      a.start(RestoredState.empty(), java.util.Optional.of(tip), now);
+      b.start(RestoredState.empty(), java.util.Optional.of(tip), now);
       return null;
     });
     byte[] bId = onLoop(() -> b.node.nodeId());
