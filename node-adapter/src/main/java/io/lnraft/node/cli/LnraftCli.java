@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       io.lnraft.store.cli.ReplicaCommand.class,
       io.lnraft.store.cli.StatusCommand.class,
       io.lnraft.store.cli.LocalClusterCommand.class,
+      NodeCommand.class,
     })
 public final class LnraftCli {
   /** gRPC (shaded in Ratis) logs through java.util.logging; keep it to warnings. Held strongly. */

@@ -307,6 +307,20 @@ public final class LdkNode implements AutoCloseable {
   // ---- identity and transport ----
 
   /** Our 33-byte node id (public key). */
+  /**
+   * The node id that {@code ldkSeed} gives, without starting a node (followers report it; a
+   * leader checks the cluster's bound identity against it).
+   */
+  public static byte[] nodeIdForSeed(byte[] ldkSeed) {
+    org.ldk.structs.KeysManager keys = org.ldk.structs.KeysManager.of(ldkSeed, 0, 0); // loads the binding first
+    org.ldk.structs.Result_SecretKeyNoneZ secret =
+        keys.as_KeysInterface().get_node_secret(org.ldk.enums.Recipient.LDKRecipient_Node);
+    if (!(secret instanceof org.ldk.structs.Result_SecretKeyNoneZ.Result_SecretKeyNoneZ_OK ok)) {
+      throw new IllegalStateException("LDK could not derive the node secret");
+    }
+    return org.bitcoinj.crypto.ECKey.fromPrivate(ok.res, true).getPubKey();
+  }
+
   public byte[] nodeId() {
     return channelManager.get_our_node_id();
   }

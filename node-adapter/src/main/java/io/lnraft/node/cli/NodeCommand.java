@@ -1,0 +1,79 @@
+package io.lnraft.node.cli;
+
+import io.lnraft.config.ConfigException;
+import io.lnraft.config.ConfigLoader;
+import io.lnraft.config.ReplicaConfig;
+import io.lnraft.config.SeedFile;
+import io.lnraft.node.chain.BitcoindRpcConfig;
+import io.lnraft.node.chain.RpcAuth;
+import io.lnraft.node.runtime.NodeRuntime;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lnraft node --config FILE}: one replica with its Lightning node. The node runs only while
+ * this replica is the ready Raft leader; otherwise the replica applies the log (warm standby) and
+ * its API answers 503 with the leader's address. A counterparty for tests and demos is the same
+ * command on a single-replica group (allow-unsafe-group-size = true) with its own seed.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = "Run one replica with its Lightning node (acts only while it is the ready Raft leader).")
+public final class NodeCommand implements Callable<Integer> {
+  @Option(names = "--config", required = true, description = "this replica's HOCON config file")
+  Path config;
+
+  @Option(names = "--bitcoind-url", required = true, description = "bitcoind JSON-RPC URL, e.g. http://127.0.0.1:18443")
+  URI bitcoindUrl;
+
+  @Option(names = "--bitcoind-cookie-file", description = "bitcoind's .cookie file")
+  Path cookieFile;
+
+  @Option(names = "--bitcoind-user", description = "RPC user (with --bitcoind-password-file)")
+  String user;
+
+  @Option(names = "--bitcoind-password-file", description = "file holding the RPC password (mode 0600)")
+  Path passwordFile;
+
+  @Override
+  public Integer call() throws Exception {
+    ReplicaConfig cfg;
+    byte[] seed;
+    String token;
+    RpcAuth auth;
+    try {
+      cfg = ConfigLoader.load(config);
+      seed = SeedFile.read(cfg.seedFile());
+      token = Files.readString(cfg.apiTokenFile(), StandardCharsets.UTF_8).trim();
+      if (cookieFile != null) {
+        auth = RpcAuth.cookieFile(cookieFile);
+      } else if (user != null && passwordFile != null) {
+        auth = RpcAuth.userPassword(user, Files.readString(passwordFile, StandardCharsets.UTF_8).trim());
+      } else {
+        System.err.println("give bitcoind credentials: --bitcoind-cookie-file FILE, or --bitcoind-user U --bitcoind-password-file F");
+        return 2;
+      }
+    } catch (ConfigException | IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    NodeRuntime runtime = new NodeRuntime(cfg, new NodeRuntime.Options(BitcoindRpcConfig.of(bitcoindUrl, auth), seed, token,
+        Duration.ofSeconds(5), Duration.ofSeconds(2), 64));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      runtime.close();
+      stopped.countDown();
+    }, "lnraft-node-shutdown"));
+    System.out.println("node " + cfg.replicaId() + " started api=" + runtime.apiAddress().getHostString() + ":"
+        + runtime.apiAddress().getPort() + " node_id=" + runtime.info().nodeId());
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+}

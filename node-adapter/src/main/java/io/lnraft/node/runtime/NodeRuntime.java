@@ -1,0 +1,436 @@
+package io.lnraft.node.runtime;
+
+import com.google.protobuf.ByteString;
+import io.lnraft.config.HostPort;
+import io.lnraft.config.ReplicaConfig;
+import io.lnraft.node.api.ApiServer;
+import io.lnraft.node.api.ApiServerConfig;
+import io.lnraft.node.api.ChannelView;
+import io.lnraft.node.api.Direction;
+import io.lnraft.node.api.EventsPage;
+import io.lnraft.node.api.Invoice;
+import io.lnraft.node.api.NodeEvent;
+import io.lnraft.node.api.NodeException;
+import io.lnraft.node.api.NodeInfo;
+import io.lnraft.node.api.NodeOperations;
+import io.lnraft.node.api.PaymentView;
+import io.lnraft.node.api.PeerView;
+import io.lnraft.node.chain.BitcoindRpcClient;
+import io.lnraft.node.chain.BitcoindRpcConfig;
+import io.lnraft.node.ldk.ChannelInfo;
+import io.lnraft.node.ldk.CreatedInvoice;
+import io.lnraft.node.ldk.LdkNode;
+import io.lnraft.node.ldk.LdkSeed;
+import io.lnraft.store.LeadershipListener;
+import io.lnraft.store.RaftGroups;
+import io.lnraft.store.RaftStoreClient;
+import io.lnraft.store.RaftTuning;
+import io.lnraft.store.ReplicaServer;
+import io.lnraft.store.ReplicatedStore;
+import io.lnraft.store.StoreMetrics;
+import io.lnraft.store.proto.EventsResult;
+import io.lnraft.store.proto.GetPayment;
+import io.lnraft.store.proto.LedgerEvent;
+import io.lnraft.store.proto.PaymentDirection;
+import io.lnraft.store.proto.PaymentRecord;
+import io.lnraft.store.proto.PaymentResult;
+import io.lnraft.store.proto.PaymentStatus;
+import io.lnraft.store.proto.Query;
+import io.lnraft.store.proto.QueryReply;
+import io.lnraft.store.proto.WriterEpoch;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.bitcoinj.base.BitcoinNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One replica process with its Lightning node: the store replica (always), the operator API
+ * (always; followers answer 503 with the leader's address), and a {@link LeaderNode} only while
+ * this replica is the ready Raft leader and holds the writer epoch. Leader events are handled on
+ * one lifecycle thread, in order.
+ */
+public final class NodeRuntime implements NodeOperations, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeRuntime.class);
+  private static final HexFormat HEX = HexFormat.of();
+
+  private final ReplicaConfig config;
+  private final ReplicaServer replica;
+  private final RaftStoreClient store;
+  private final BitcoindRpcClient rpc;
+  private final byte[] ldkSeed;
+  private final byte[] nodeId;
+  private final BitcoinNetwork network;
+  private final ApiServer api;
+  private final ExecutorService lifecycle = Executors.newSingleThreadExecutor(r -> new Thread(r, "lnraft-lifecycle"));
+  private final ScheduledExecutorService waits = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "lnraft-event-waits");
+    t.setDaemon(true);
+    return t;
+  });
+  private volatile LeaderNode leader;
+  private volatile boolean closed;
+
+  /** Settings of the node that the replica config does not carry (yet). */
+  public record Options(BitcoindRpcConfig bitcoind, byte[] bip39Seed, String apiToken, Duration commitTimeout,
+      Duration reconnectInterval, int maxPeerConnections) {}
+
+  public NodeRuntime(ReplicaConfig config, Options options) throws Exception {
+    this.config = config;
+    this.network = networkOf(config.network());
+    this.ldkSeed = LdkSeed.fromBip39Seed(options.bip39Seed());
+    this.nodeId = LdkNode.nodeIdForSeed(ldkSeed);
+    this.rpc = new BitcoindRpcClient(options.bitcoind());
+    this.replica = ReplicaServer.start(config, StoreMetrics.inMemory());
+    this.store = new RaftStoreClient(RaftGroups.group(config), RaftTuning.properties(config.raft(), config.snapshot(), Map.of()),
+        options.commitTimeout(), StoreMetrics.inMemory(), Optional.of(RaftPeerId.valueOf(config.replicaId())));
+    HostPort apiAddr = config.self().api();
+    this.api = new ApiServer(this, options.apiToken(), this::isReadyLeader, ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()));
+    api.start();
+    Duration lease = Duration.ofMillis((long) (config.raft().electionTimeoutMin().toMillis() * config.raft().leaderLeaseRatio()));
+    LeaderNode.Settings settings = new LeaderNode.Settings(config.replicaId(), network, ldkSeed, config.self().peer(),
+        options.commitTimeout(), lease, options.reconnectInterval(), options.maxPeerConnections());
+    replica.addLeadershipListener(new LeadershipListener() {
+      @Override
+      public void onReadyLeader(long term) {
+        lifecycle.execute(() -> becomeLeader(settings, term));
+      }
+
+      @Override
+      public void onNotLeader(long term) {
+        lifecycle.execute(() -> stopLeader("lost Raft leadership (term " + term + ")"));
+      }
+    });
+    LOG.info("replica {} serving: raft {}, api {}, node {} on {}", config.replicaId(), config.self().raft(), api.address(),
+        HEX.formatHex(nodeId), config.network());
+  }
+
+  private void becomeLeader(LeaderNode.Settings settings, long term) {
+    if (closed) return;
+    stopLeader("a new term began");
+    long t0 = System.nanoTime();
+    try {
+      WriterEpoch epoch = store.acquireEpoch(config.replicaId(), term).get(settings.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      LOG.info("replica {} acquired writer epoch {} in term {}", config.replicaId(), epoch.getEpoch(), term);
+      if (!replica.isReadyLeader() || replica.currentTerm() != term) {
+        LOG.info("leadership moved while starting (term {}); not starting the node", term);
+        return;
+      }
+      leader = new LeaderNode(settings, epoch, term, store, rpc,
+          reason -> lifecycle.execute(() -> stopLeader(reason)));
+      LOG.info("replica {} is the ready leader: epoch {}, term {}, node started in {} ms", config.replicaId(),
+          epoch.getEpoch(), term, (System.nanoTime() - t0) / 1_000_000);
+    } catch (Exception e) {
+      LOG.warn("replica {} could not start its node in term {}: {}", config.replicaId(), term, rootMessage(e));
+    }
+  }
+
+  private void stopLeader(String why) {
+    LeaderNode l = leader;
+    if (l == null) return;
+    leader = null;
+    LOG.info("replica {} stops its node (epoch {}): {}", config.replicaId(), l.epoch().getEpoch(), why);
+    l.close();
+  }
+
+  public boolean isReadyLeader() {
+    LeaderNode l = leader;
+    return l != null && l.ready() && replica.isReadyLeader();
+  }
+
+  public InetSocketAddress apiAddress() {
+    return api.address();
+  }
+
+  public ReplicaServer replica() {
+    return replica;
+  }
+
+  /** The running node's force-close count (tests, the demo); 0 when not leader. */
+  public int forceCloseCount() {
+    LeaderNode l = leader;
+    return l == null ? 0 : l.ldk().forceCloseCount();
+  }
+
+  private LeaderNode requireLeader() {
+    LeaderNode l = leader;
+    if (l == null || !l.ready()) {
+      throw new NodeException(NodeException.Kind.NOT_LEADER, "this replica is not the ready leader");
+    }
+    return l;
+  }
+
+  private <T> T gated(Supplier<T> call) {
+    LeaderNode l = requireLeader();
+    return l.committer().underGate(call);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // NodeOperations
+  // ---------------------------------------------------------------------------------------------
+
+  @Override
+  public NodeInfo info() {
+    LeaderNode l = leader;
+    NodeInfo.Role role = l != null && l.ready() ? NodeInfo.Role.LEADER_READY
+        : replica.isReadyLeader() ? NodeInfo.Role.STARTING : NodeInfo.Role.FOLLOWER;
+    long height = 0;
+    int peers = 0;
+    int channels = 0;
+    long epoch = 0;
+    if (l != null && l.ready()) {
+      height = Math.max(0, l.ldk().bestBlock().height());
+      peers = l.transport().connectedPeers().size();
+      channels = l.committer().underGate(() -> l.ldk().listChannels().size());
+      epoch = l.epoch().getEpoch();
+    }
+    return new NodeInfo(HEX.formatHex(nodeId), role, epoch, Math.max(0, replica.currentTerm()), height,
+        config.network(), peers, channels);
+  }
+
+  @Override
+  public Invoice createInvoice(long amountMsat, String description, long expirySecs) {
+    CreatedInvoice inv = gated(() -> requireLeader().ldk().createInvoice(amountMsat, description, Math.min(expirySecs, 3600)));
+    return new Invoice(inv.bolt11(), inv.paymentHashHex(), Instant.now().plusSeconds(inv.expirySecs()));
+  }
+
+  @Override
+  public Optional<PaymentView> payment(String paymentHashHex, Direction direction) {
+    PaymentResult r = read(Query.newBuilder().setGetPayment(GetPayment.newBuilder()
+        .setPaymentHash(ByteString.copyFrom(HEX.parseHex(paymentHashHex)))
+        .setDirection(direction == Direction.INBOUND ? PaymentDirection.INBOUND : PaymentDirection.OUTBOUND)), QueryReply::getPayment);
+    return r.getFound() ? Optional.of(view(r.getPayment())) : Optional.empty();
+  }
+
+  @Override
+  public PaymentView pay(String bolt11, Optional<Long> amountMsat) {
+    if (amountMsat.isPresent()) {
+      throw new NodeException(NodeException.Kind.BAD_REQUEST, "amount_msat for zero-amount invoices is not supported yet;"
+          + " ask the payee for an invoice with an amount");
+    }
+    String hash;
+    try {
+      hash = gated(() -> requireLeader().ldk().payInvoice(bolt11));
+    } catch (NodeException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new NodeException(NodeException.Kind.BAD_REQUEST, "cannot pay this invoice: " + e.getMessage());
+    }
+    // Return once the payment is in the replicated ledger (PENDING or already final).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      Optional<PaymentView> v = payment(hash, Direction.OUTBOUND);
+      if (v.isPresent()) return v.get();
+      sleep(20);
+    }
+    throw new NodeException(NodeException.Kind.UNAVAILABLE, "payment " + hash + " was started but is not in the ledger yet;"
+        + " poll GET /v1/payments/" + hash + "?direction=outbound");
+  }
+
+  @Override
+  public List<ChannelView> channels() {
+    LeaderNode l = requireLeader();
+    List<ChannelInfo> infos = l.committer().underGate(() -> l.ldk().listChannels());
+    List<ChannelView> out = new ArrayList<>();
+    for (ChannelInfo c : infos) {
+      ChannelView.State st = c.usable() ? ChannelView.State.ACTIVE : c.ready() ? ChannelView.State.INACTIVE
+          : ChannelView.State.PENDING_OPEN;
+      out.add(new ChannelView(c.channelIdHex(), c.counterpartyNodeIdHex(), c.capacitySat(), Math.max(0, c.balanceMsat()),
+          Math.max(0, c.capacitySat() * 1000 - c.balanceMsat()), st));
+    }
+    return out;
+  }
+
+  @Override
+  public ChannelView openChannel(String nodeIdHex, long capacitySat, long pushMsat) {
+    String tmpId;
+    try {
+      tmpId = gated(() -> requireLeader().ldk().openChannel(HEX.parseHex(nodeIdHex), capacitySat, pushMsat));
+    } catch (NodeException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new NodeException(NodeException.Kind.CONFLICT, "cannot open the channel: " + e.getMessage()
+          + " (is the peer connected? POST /v1/peers first)");
+    }
+    return new ChannelView(tmpId, nodeIdHex, capacitySat, capacitySat * 1000 - pushMsat, pushMsat, ChannelView.State.PENDING_OPEN);
+  }
+
+  @Override
+  public void closeChannel(String channelIdHex, boolean force) {
+    try {
+      gated(() -> {
+        requireLeader().ldk().closeChannel(channelIdHex, force);
+        return null;
+      });
+    } catch (NodeException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new NodeException(NodeException.Kind.NOT_FOUND, "cannot close channel " + channelIdHex + ": " + e.getMessage());
+    }
+  }
+
+  @Override
+  public List<PeerView> peers() {
+    LeaderNode l = requireLeader();
+    List<PeerView> out = new ArrayList<>();
+    java.util.Set<String> connected = new java.util.HashSet<>();
+    for (byte[] id : l.transport().connectedPeers()) connected.add(HEX.formatHex(id));
+    l.knownPeers().forEach((id, addr) -> out.add(new PeerView(id, Optional.of(addr.toString()), connected.contains(id))));
+    for (String id : connected) {
+      if (!l.knownPeers().containsKey(id)) out.add(new PeerView(id, Optional.empty(), true));
+    }
+    return out;
+  }
+
+  @Override
+  public void connectPeer(String nodeIdHex, String host, int port) {
+    try {
+      requireLeader().addPeer(nodeIdHex, new HostPort(host, port));
+    } catch (NodeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new NodeException(NodeException.Kind.UNAVAILABLE, "cannot connect to " + host + ":" + port + ": " + rootMessage(e));
+    }
+  }
+
+  @Override
+  public EventsPage events(long afterSeq, int limit) {
+    EventsResult r = get(store.events(afterSeq, limit));
+    List<NodeEvent> events = new ArrayList<>();
+    for (LedgerEvent e : r.getEventsList()) events.add(toEvent(e));
+    long next = events.isEmpty() ? afterSeq : events.get(events.size() - 1).seq();
+    return new EventsPage(events, next);
+  }
+
+  @Override
+  public CompletableFuture<Void> whenEventAfter(long afterSeq) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    Runnable[] check = new Runnable[1];
+    check[0] = () -> {
+      if (f.isDone() || closed) return;
+      store.events(afterSeq, 1).whenComplete((r, err) -> {
+        if (err == null && r.getEventsCount() > 0) {
+          f.complete(null);
+        } else if (!f.isDone()) {
+          waits.schedule(check[0], 200, TimeUnit.MILLISECONDS);
+        }
+      });
+    };
+    check[0].run();
+    return f;
+  }
+
+  @Override
+  public Optional<String> leaderApiAddress() {
+    try {
+      var div = replica.raftServer().getDivision(replica.group().getGroupId());
+      RaftPeerId leaderId = div.getInfo().getLeaderId();
+      if (leaderId == null) return Optional.empty();
+      return config.replicas().stream().filter(r -> r.id().equals(leaderId.toString())).findFirst().map(r -> r.api().toString());
+    } catch (Exception e) {
+      return Optional.empty();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  static NodeEvent toEvent(LedgerEvent e) {
+    if (e.hasPayment()) {
+      PaymentRecord p = e.getPayment();
+      NodeEvent.Type t = p.getStatus() == PaymentStatus.FAILED ? NodeEvent.Type.PAYMENT_FAILED
+          : p.getDirection() == PaymentDirection.INBOUND ? NodeEvent.Type.PAYMENT_RECEIVED : NodeEvent.Type.PAYMENT_SENT;
+      return new NodeEvent(e.getSeq(), t, Optional.of(HEX.formatHex(p.getPaymentHash().toByteArray())), Optional.empty(),
+          p.getAmountMsat(), Instant.ofEpochMilli(p.getUpdatedAtMs()));
+    }
+    var c = e.getChannel();
+    byte[] id = c.getChannel().getFundingTxid().toByteArray();
+    // BOLT 2 channel id: funding txid (LDK's byte order) XOR the output index in the last two bytes.
+    id[30] ^= (byte) (c.getChannel().getOutputIndex() >> 8);
+    id[31] ^= (byte) c.getChannel().getOutputIndex();
+    NodeEvent.Type t = c.getKind() == io.lnraft.store.proto.ChannelEventKind.CLOSED ? NodeEvent.Type.CHANNEL_CLOSED
+        : NodeEvent.Type.CHANNEL_OPENED;
+    return new NodeEvent(e.getSeq(), t, Optional.empty(), Optional.of(HEX.formatHex(id)), c.getCapacitySat() * 1000,
+        Instant.ofEpochMilli(c.getAtMs()));
+  }
+
+  static PaymentView view(PaymentRecord p) {
+    Direction d = p.getDirection() == PaymentDirection.INBOUND ? Direction.INBOUND : Direction.OUTBOUND;
+    PaymentView.Status s = switch (p.getStatus()) {
+      case SUCCEEDED -> PaymentView.Status.SUCCEEDED;
+      case FAILED -> PaymentView.Status.FAILED;
+      default -> PaymentView.Status.PENDING;
+    };
+    Instant at = Instant.ofEpochMilli(p.getUpdatedAtMs());
+    return new PaymentView(HEX.formatHex(p.getPaymentHash().toByteArray()), d, s, p.getAmountMsat(), p.getFeeMsat(), at, at,
+        Optional.empty());
+  }
+
+  private <T> T read(Query.Builder q, java.util.function.Function<QueryReply, T> pick) {
+    return get(store.query(q, pick));
+  }
+
+  private static <T> T get(CompletableFuture<T> f) {
+    try {
+      return f.get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new NodeException(NodeException.Kind.UNAVAILABLE, "the replicated store did not answer: " + rootMessage(e));
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new NodeException(NodeException.Kind.UNAVAILABLE, "interrupted");
+    }
+  }
+
+  static String rootMessage(Throwable t) {
+    while (t.getCause() != null) t = t.getCause();
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  static BitcoinNetwork networkOf(String name) {
+    return switch (name) {
+      case "mainnet" -> BitcoinNetwork.MAINNET;
+      case "testnet" -> BitcoinNetwork.TESTNET;
+      case "signet" -> BitcoinNetwork.SIGNET;
+      default -> BitcoinNetwork.REGTEST;
+    };
+  }
+
+  @Override
+  public void close() {
+    if (closed) return;
+    closed = true;
+    lifecycle.execute(() -> stopLeader("process stopping"));
+    lifecycle.shutdown();
+    try {
+      lifecycle.awaitTermination(15, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    waits.shutdownNow();
+    api.close();
+    store.close();
+    try {
+      replica.close();
+    } catch (Exception e) {
+      LOG.warn("closing replica: {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package io.lnraft.node.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lnraft.node.cli.LnraftCli;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** One `lnraft node` process (a replica with its Lightning node) and a client of its REST API. */
+final class NodeProcess implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  final String name;
+  final Path config;
+  final String apiBase;
+  final String token;
+  final List<String> bitcoindArgs;
+  final Path logFile;
+  Process process;
+
+  NodeProcess(String name, Path config, String api, Path tokenFile, List<String> bitcoindArgs, Path logDir) throws Exception {
+    this.name = name;
+    this.config = config;
+    this.apiBase = "http://" + api;
+    this.token = Files.readString(tokenFile).trim();
+    this.bitcoindArgs = bitcoindArgs;
+    this.logFile = logDir.resolve(name + ".log");
+  }
+
+  void start() throws Exception {
+    Path tmp = Files.createDirectories(logFile.resolveSibling(name + "-tmp"));
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx384m", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp, // own copy of LDK's native library
+        "-cp", System.getProperty("java.class.path"), LnraftCli.class.getName(), "node", "--config", config.toString()));
+    cmd.addAll(bitcoindArgs);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    process = p;
+    CompletableFuture<Boolean> started = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+           var out = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+               java.nio.file.StandardOpenOption.APPEND)) {
+        for (String line; (line = r.readLine()) != null; ) {
+          out.write(line);
+          out.newLine();
+          out.flush();
+          if (line.startsWith("node ") && line.contains(" started ")) started.complete(true);
+        }
+      } catch (Exception ignored) {
+        // process ended
+      }
+      started.complete(false);
+    }, name + "-out");
+    t.setDaemon(true);
+    t.start();
+    if (!started.get(90, TimeUnit.SECONDS)) throw new IllegalStateException(name + " exited; see " + logFile);
+  }
+
+  void kill() throws InterruptedException {
+    process.destroyForcibly(); // SIGKILL
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  boolean alive() {
+    return process != null && process.isAlive();
+  }
+
+  boolean ready() {
+    try {
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(apiBase + "/ready")).timeout(Duration.ofSeconds(2)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  record Reply(int status, JsonNode body) {}
+
+  Reply call(String method, String path, Object body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(apiBase + path)).timeout(Duration.ofSeconds(20))
+        .header("Authorization", "Bearer " + token);
+    if (body == null) {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    } else {
+      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+    }
+    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new Reply(r.statusCode(), r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body()));
+  }
+
+  JsonNode ok(String method, String path, Object body) throws Exception {
+    Reply r = call(method, path, body);
+    if (r.status() / 100 != 2) throw new IllegalStateException(name + " " + method + " " + path + " -> " + r.status() + " " + r.body());
+    return r.body();
+  }
+
+  @Override
+  public void close() {
+    if (process != null) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
