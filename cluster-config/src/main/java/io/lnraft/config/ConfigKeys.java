@@ -20,6 +20,8 @@ final class ConfigKeys {
   static final String ALLOW_UNSAFE_GROUP_SIZE = "allow-unsafe-group-size";
   static final String RAFT = "raft";
   static final String SNAPSHOT = "snapshot";
+  static final String BITCOIND = "bitcoind";
+  static final String NODE = "node";
 
   static final String REPLICA_ID_FIELD = "id";
   static final String REPLICA_RAFT = "raft";
@@ -38,12 +40,26 @@ final class ConfigKeys {
   static final String EVERY_ENTRIES = "every-entries";
   static final String RETAIN = "retain";
 
+  static final String RPC_URL = "rpc-url";
+  static final String RPC_COOKIE_FILE = "rpc-cookie-file";
+  static final String RPC_USER = "rpc-user";
+  static final String RPC_PASSWORD_FILE = "rpc-password-file";
+  /** Keys that would put bitcoind's password into the file; always rejected. */
+  static final List<String> PASSWORD_KEYS = List.of("rpc-password", "rpcpassword", "password");
+
+  static final String ALIAS = "alias";
+  static final String RECONNECT_INTERVAL = "reconnect-interval";
+  static final String MAX_PEER_CONNECTIONS = "max-peer-connections";
+  static final String API_MAX_BODY_BYTES = "api-max-body-bytes";
+
   static final List<String> TOP_LEVEL = List.of(CLUSTER_ID, REPLICA_ID, NETWORK, REPLICAS, DATA_DIR,
-      SEED_FILE, API_TOKEN_FILE, ALLOW_UNSAFE_GROUP_SIZE, RAFT, SNAPSHOT);
+      SEED_FILE, API_TOKEN_FILE, ALLOW_UNSAFE_GROUP_SIZE, RAFT, SNAPSHOT, BITCOIND, NODE);
   static final List<String> REPLICA_FIELDS = List.of(REPLICA_ID_FIELD, REPLICA_RAFT, REPLICA_PEER, REPLICA_API);
   static final List<String> RAFT_KEYS = List.of(RPC_TYPE, ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX,
       LEADER_LEASE, LEADER_LEASE_RATIO, REQUEST_TIMEOUT, MAX_ENTRY_BYTES);
   static final List<String> SNAPSHOT_KEYS = List.of(AUTO_TRIGGER, EVERY_ENTRIES, RETAIN);
+  static final List<String> BITCOIND_KEYS = List.of(RPC_URL, RPC_COOKIE_FILE, RPC_USER, RPC_PASSWORD_FILE);
+  static final List<String> NODE_KEYS = List.of(ALIAS, RECONNECT_INTERVAL, MAX_PEER_CONNECTIONS, API_MAX_BODY_BYTES);
 
   static final List<String> NETWORKS = List.of("mainnet", "testnet", "signet", "regtest");
 

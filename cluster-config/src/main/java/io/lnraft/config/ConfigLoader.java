@@ -19,9 +19,10 @@ import java.util.Objects;
  * {@link ReplicaConfig}, and writes one back as HOCON.
  *
  * <p>Contract: a successful load returns a config that passed every check, including the file
- * system checks (data-dir creatable, seed and token files owner-only). Any failure throws
- * {@link ConfigException} listing every problem found, each naming its key and the fix. Relative
- * paths resolve against the directory of the file. Loading never reads the seed's words.
+ * system checks (data-dir creatable; seed, API token and bitcoind password files owner-only; the
+ * API token well-formed). Any failure throws {@link ConfigException} listing every problem found,
+ * each naming its key and the fix, never a secret. Relative paths resolve against the directory
+ * of the file. Loading never reads the seed's words.
  */
 public final class ConfigLoader {
   private ConfigLoader() {}
@@ -110,6 +111,21 @@ public final class ConfigLoader {
     line(sb, 2, AUTO_TRIGGER, snap.autoTrigger() ? "on" : "off");
     line(sb, 2, EVERY_ENTRIES, Long.toString(snap.everyEntries()));
     line(sb, 2, RETAIN, Integer.toString(snap.retain()));
+    sb.append("  }\n");
+    config.bitcoind().ifPresent(b -> {
+      sb.append("  ").append(BITCOIND).append(" {\n");
+      line(sb, 2, RPC_URL, quote(b.rpcUrl().toString()));
+      b.cookieFile().ifPresent(f -> line(sb, 2, RPC_COOKIE_FILE, quote(relative(base, f))));
+      b.user().ifPresent(u -> line(sb, 2, RPC_USER, quote(u)));
+      b.passwordFile().ifPresent(f -> line(sb, 2, RPC_PASSWORD_FILE, quote(relative(base, f))));
+      sb.append("  }\n");
+    });
+    NodeSettings node = config.node();
+    sb.append("  ").append(NODE).append(" {\n");
+    line(sb, 2, ALIAS, quote(node.alias()));
+    line(sb, 2, RECONNECT_INTERVAL, duration(node.reconnectInterval()));
+    line(sb, 2, MAX_PEER_CONNECTIONS, Integer.toString(node.maxPeerConnections()));
+    line(sb, 2, API_MAX_BODY_BYTES, bytes(node.apiMaxBodyBytes()));
     sb.append("  }\n");
     sb.append("}\n");
     return sb.toString();

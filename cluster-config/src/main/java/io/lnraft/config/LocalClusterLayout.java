@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -23,7 +24,8 @@ import java.util.regex.Pattern;
  * replica ({@code r1.conf} .. {@code rN.conf}), their data directories ({@code r1-data} ..), a
  * shared seed ({@code seed.txt}, 24-word BIP39 mnemonic) and an API token ({@code api-token}),
  * all in one directory. The configs refer to these files by relative paths, so the directory can
- * be moved as a whole.
+ * be moved as a whole. With {@link Options#withBitcoind} every config also names the same bitcoind
+ * backend (its files by absolute path unless they lie inside the directory).
  *
  * @param dir the directory holding everything
  * @param configFiles {@code r1.conf} .. {@code rN.conf}, in replica order
@@ -56,51 +58,65 @@ public record LocalClusterLayout(
    * @param raft Raft settings written into every config ({@code rpcType} replaces its transport)
    * @param allowUnsafeGroupSize accept 1 or an even number of replicas (sets that key)
    * @param force write into a non-empty directory, replacing configs, seed and token
+   * @param bitcoind bitcoind backend written into every config (relative paths resolve against
+   *     the working directory); empty writes no bitcoind block
    */
   public record Options(String clusterId, String network, RpcType rpcType, String host, RaftSettings raft,
-      boolean allowUnsafeGroupSize, boolean force) {
+      boolean allowUnsafeGroupSize, boolean force, Optional<BitcoindSettings> bitcoind) {
     public Options {
       Objects.requireNonNull(clusterId, "clusterId");
       Objects.requireNonNull(network, "network");
       Objects.requireNonNull(rpcType, "rpcType");
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(raft, "raft");
+      Objects.requireNonNull(bitcoind, "bitcoind");
     }
 
-    /** regtest, gRPC, 127.0.0.1, default Raft settings, a fresh random cluster id. */
+    /** Options without a bitcoind backend. */
+    public Options(String clusterId, String network, RpcType rpcType, String host, RaftSettings raft,
+        boolean allowUnsafeGroupSize, boolean force) {
+      this(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, force, Optional.empty());
+    }
+
+    /** regtest, gRPC, 127.0.0.1, default Raft settings, a fresh random cluster id, no bitcoind. */
     public static Options defaults() {
       byte[] b = new byte[4];
       new SecureRandom().nextBytes(b);
       return new Options("lnraft-" + HexFormat.of().formatHex(b), "regtest", RpcType.GRPC, "127.0.0.1",
-          RaftSettings.defaults(), false, false);
+          RaftSettings.defaults(), false, false, Optional.empty());
     }
 
     public Options withClusterId(String v) {
-      return new Options(v, network, rpcType, host, raft, allowUnsafeGroupSize, force);
+      return new Options(v, network, rpcType, host, raft, allowUnsafeGroupSize, force, bitcoind);
     }
 
     public Options withNetwork(String v) {
-      return new Options(clusterId, v, rpcType, host, raft, allowUnsafeGroupSize, force);
+      return new Options(clusterId, v, rpcType, host, raft, allowUnsafeGroupSize, force, bitcoind);
     }
 
     public Options withRpcType(RpcType v) {
-      return new Options(clusterId, network, v, host, raft, allowUnsafeGroupSize, force);
+      return new Options(clusterId, network, v, host, raft, allowUnsafeGroupSize, force, bitcoind);
     }
 
     public Options withHost(String v) {
-      return new Options(clusterId, network, rpcType, v, raft, allowUnsafeGroupSize, force);
+      return new Options(clusterId, network, rpcType, v, raft, allowUnsafeGroupSize, force, bitcoind);
     }
 
     public Options withRaft(RaftSettings v) {
-      return new Options(clusterId, network, rpcType, host, v, allowUnsafeGroupSize, force);
+      return new Options(clusterId, network, rpcType, host, v, allowUnsafeGroupSize, force, bitcoind);
     }
 
     public Options withAllowUnsafeGroupSize(boolean v) {
-      return new Options(clusterId, network, rpcType, host, raft, v, force);
+      return new Options(clusterId, network, rpcType, host, raft, v, force, bitcoind);
     }
 
     public Options withForce(boolean v) {
-      return new Options(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, v);
+      return new Options(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, v, bitcoind);
+    }
+
+    /** Writes {@code v} as the bitcoind block of every replica (all replicas share one bitcoind). */
+    public Options withBitcoind(BitcoindSettings v) {
+      return new Options(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, force, Optional.of(v));
     }
   }
 
@@ -146,10 +162,12 @@ public record LocalClusterLayout(
     writeApiToken(token, random);
 
     RaftSettings raft = options.raft().withRpcType(options.rpcType());
+    Optional<BitcoindSettings> bitcoind = options.bitcoind().map(BitcoindSettings::toAbsolutePaths);
     List<Path> files = new ArrayList<>();
     for (int i = 0; i < replicas; i++) {
       ReplicaConfig config = new ReplicaConfig(options.clusterId(), replicaId(i + 1), options.network(), endpoints,
-          dataDirs.get(i), seed, token, raft, SnapshotSettings.defaults(), options.allowUnsafeGroupSize());
+          dataDirs.get(i), seed, token, raft, SnapshotSettings.defaults(), options.allowUnsafeGroupSize(),
+          bitcoind, NodeSettings.defaults());
       Path file = root.resolve(replicaId(i + 1) + ".conf");
       Files.writeString(file, ConfigLoader.render(config, root), StandardCharsets.UTF_8);
       files.add(file);
@@ -180,6 +198,21 @@ public record LocalClusterLayout(
     if (!ConfigKeys.NETWORKS.contains(options.network())) {
       throw new IllegalArgumentException("network \"" + options.network()
           + "\" must be one of mainnet, testnet, signet, regtest");
+    }
+    if (options.bitcoind().isPresent()) {
+      BitcoindSettings b = options.bitcoind().get().toAbsolutePaths();
+      Optional<String> password = b.passwordFile().flatMap(OwnerOnlyFiles::accessProblem);
+      if (password.isPresent()) throw new IllegalArgumentException("--bitcoind-password-file: " + password.get());
+      if (b.passwordFile().isPresent()
+          && OwnerOnlyFiles.readSecret(b.passwordFile().get(), "the password file").isEmpty()) {
+        throw new IllegalArgumentException("--bitcoind-password-file: " + b.passwordFile().get()
+            + " is empty — put bitcoind's RPC password in it (one line)");
+      }
+      if (b.cookieFile().isPresent() && Files.exists(b.cookieFile().get())
+          && !Files.isRegularFile(b.cookieFile().get())) {
+        throw new IllegalArgumentException("--bitcoind-cookie-file: " + b.cookieFile().get()
+            + " is not a regular file — point it at bitcoind's .cookie");
+      }
     }
     if (Files.exists(root) && !Files.isDirectory(root)) {
       throw new IllegalArgumentException(root + " exists and is not a directory");

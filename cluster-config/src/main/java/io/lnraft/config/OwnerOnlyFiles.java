@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Files that hold secrets (the seed, the API token): readable and writable by their owner only.
+ * Files that hold secrets (the seed, the API token, bitcoind's RPC password): readable and writable by their owner only.
  * They are created with mode 0600 from the first byte, never chmod-ed after the fact, so no other
  * user can open them even for an instant.
  */
@@ -60,6 +60,27 @@ final class OwnerOnlyFiles {
     accessProblem(file).ifPresent(p -> {
       throw new ConfigException(file.toString(), java.util.List.of(p));
     });
+  }
+
+  /**
+   * The text of the owner-only secret file {@code file}, decoded as UTF-8 and stripped of
+   * surrounding whitespace. Messages name {@code what} and the file, never the content.
+   *
+   * @throws ConfigException if the file is not owner-only or cannot be read
+   */
+  static String readSecret(Path file, String what) {
+    requireOwnerOnly(file);
+    byte[] raw;
+    try {
+      raw = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new ConfigException(file.toString(), java.util.List.of("cannot read " + what + ": " + e.getMessage()));
+    }
+    try {
+      return new String(raw, java.nio.charset.StandardCharsets.UTF_8).strip();
+    } finally {
+      java.util.Arrays.fill(raw, (byte) 0);
+    }
   }
 
   /**

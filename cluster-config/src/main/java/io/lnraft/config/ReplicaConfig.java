@@ -3,6 +3,7 @@ package io.lnraft.config;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The validated configuration of one replica. Built by {@link ConfigLoader}; every instance
@@ -18,6 +19,9 @@ import java.util.Objects;
  * @param raft Raft timing and limits
  * @param snapshot snapshot and log purge policy
  * @param allowUnsafeGroupSize accept a group of 1 or an even number of replicas (tests, demos)
+ * @param bitcoind the Lightning node's bitcoind backend; optional in the file, required to run the
+ *     node (see {@link #requireBitcoind()})
+ * @param node settings of the Lightning node
  */
 public record ReplicaConfig(
     String clusterId,
@@ -29,7 +33,9 @@ public record ReplicaConfig(
     Path apiTokenFile,
     RaftSettings raft,
     SnapshotSettings snapshot,
-    boolean allowUnsafeGroupSize) {
+    boolean allowUnsafeGroupSize,
+    Optional<BitcoindSettings> bitcoind,
+    NodeSettings node) {
   public ReplicaConfig {
     Objects.requireNonNull(clusterId, "clusterId");
     Objects.requireNonNull(replicaId, "replicaId");
@@ -40,6 +46,39 @@ public record ReplicaConfig(
     Objects.requireNonNull(apiTokenFile, "apiTokenFile");
     Objects.requireNonNull(raft, "raft");
     Objects.requireNonNull(snapshot, "snapshot");
+    Objects.requireNonNull(bitcoind, "bitcoind");
+    Objects.requireNonNull(node, "node");
+  }
+
+  /** The configuration without a bitcoind backend and with {@link NodeSettings#defaults()}. */
+  public ReplicaConfig(String clusterId, String replicaId, String network, List<ReplicaEndpoint> replicas,
+      Path dataDir, Path seedFile, Path apiTokenFile, RaftSettings raft, SnapshotSettings snapshot,
+      boolean allowUnsafeGroupSize) {
+    this(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft, snapshot,
+        allowUnsafeGroupSize, Optional.empty(), NodeSettings.defaults());
+  }
+
+  /** This configuration with {@code settings} as its bitcoind backend. */
+  public ReplicaConfig withBitcoind(BitcoindSettings settings) {
+    return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
+        snapshot, allowUnsafeGroupSize, Optional.of(settings), node);
+  }
+
+  /** This configuration with {@code settings} for the Lightning node. */
+  public ReplicaConfig withNode(NodeSettings settings) {
+    return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
+        snapshot, allowUnsafeGroupSize, bitcoind, settings);
+  }
+
+  /**
+   * The bitcoind backend, for code that runs the Lightning node.
+   *
+   * @throws ConfigException naming {@code lnraft.bitcoind} and how to add it, if it is not set
+   */
+  public BitcoindSettings requireBitcoind() {
+    return bitcoind.orElseThrow(() -> new ConfigException("of replica " + replicaId, List.of(
+        "lnraft.bitcoind: missing — the Lightning node needs its bitcoind backend; add"
+            + " bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-cookie-file = \"/path/to/.cookie\" }")));
   }
 
   /** This replica's own endpoint. */

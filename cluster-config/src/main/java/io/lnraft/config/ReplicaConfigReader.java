@@ -9,6 +9,9 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -30,6 +33,8 @@ final class ReplicaConfigReader {
   static final Duration MIN_ELECTION_TIMEOUT = Duration.ofMillis(50);
   static final long MIN_ENTRY_BYTES = 64L << 10;
   static final long MAX_ENTRY_BYTES_LIMIT = 64L << 20;
+  static final long MIN_API_BODY_BYTES = 1L << 10;
+  static final long MAX_API_BODY_BYTES = 16L << 20;
 
   private static final Pattern CLUSTER_ID_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern REPLICA_ID_PATTERN = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -92,6 +97,8 @@ final class ReplicaConfigReader {
     Path apiTokenFile = filePath(API_TOKEN_FILE, EXAMPLES.get(API_TOKEN_FILE));
     RaftSettings raft = readRaft();
     SnapshotSettings snapshot = readSnapshot();
+    Optional<BitcoindSettings> bitcoind = readBitcoind();
+    NodeSettings node = readNode();
 
     if (replicas != null) {
       checkGroup(replicas, replicaId, allowUnsafe != null && allowUnsafe);
@@ -102,7 +109,7 @@ final class ReplicaConfigReader {
 
     if (!problems.isEmpty()) return null;
     return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
-        snapshot, allowUnsafe);
+        snapshot, allowUnsafe, bitcoind, node);
   }
 
   // ---- unknown keys ---------------------------------------------------------------------------
@@ -114,6 +121,8 @@ final class ReplicaConfigReader {
     }
     checkSectionKeys(lnraft, RAFT, RAFT_KEYS);
     checkSectionKeys(lnraft, SNAPSHOT, SNAPSHOT_KEYS);
+    checkSectionKeys(lnraft, BITCOIND, BITCOIND_KEYS);
+    checkSectionKeys(lnraft, NODE, NODE_KEYS);
   }
 
   private void checkSectionKeys(ConfigObject lnraft, String section, List<String> known) {
@@ -125,6 +134,12 @@ final class ReplicaConfigReader {
   }
 
   private static String unknownKey(String fullKey, String key, List<String> known) {
+    // Never echo the value: it would be the password.
+    if (PASSWORD_KEYS.contains(key.toLowerCase(Locale.ROOT))) {
+      return fullKey + ": never put bitcoind's password in the configuration — remove it, write the password"
+          + " to a file readable by its owner only (chmod 600) and set " + path(BITCOIND, RPC_PASSWORD_FILE)
+          + " (with rpc-user), or use " + path(BITCOIND, RPC_COOKIE_FILE);
+    }
     Optional<String> close = closest(key, known);
     if (close.isPresent()) return fullKey + ": unknown key — did you mean " + close.get() + "?";
     // A key written one level too high, e.g. lnraft.election-timeout-min.
@@ -133,6 +148,10 @@ final class ReplicaConfigReader {
       if (SNAPSHOT_KEYS.contains(key)) {
         return fullKey + ": unknown key — it belongs inside snapshot { }: " + path(SNAPSHOT, key);
       }
+      if (BITCOIND_KEYS.contains(key)) {
+        return fullKey + ": unknown key — it belongs inside bitcoind { }: " + path(BITCOIND, key);
+      }
+      if (NODE_KEYS.contains(key)) return fullKey + ": unknown key — it belongs inside node { }: " + path(NODE, key);
     }
     return fullKey + ": unknown key — remove it (known keys here: " + String.join(", ", known) + ")";
   }
@@ -276,10 +295,125 @@ final class ReplicaConfigReader {
     return new SnapshotSettings(auto, every, retain);
   }
 
+  /** The bitcoind block: absent is fine (empty), a bad one adds problems and returns null. */
+  private Optional<BitcoindSettings> readBitcoind() {
+    if (!config.hasPathOrNull(path(BITCOIND))) return Optional.empty();
+    if (!section(BITCOIND)) return null;
+    String example = "rpc-url = \"http://127.0.0.1:18443\"";
+    String urlKey = path(BITCOIND, RPC_URL);
+    URI url = null;
+    String text = string(config, urlKey, urlKey, example);
+    if (text != null) {
+      try {
+        url = new URI(text.strip());
+      } catch (URISyntaxException e) {
+        // e.getMessage() quotes the input, which may hold credentials: give the reason only.
+        problems.add(urlKey + ": is not a URL (" + e.getReason() + " at index " + e.getIndex() + ") — write e.g. "
+            + example);
+      }
+    }
+    if (url != null) {
+      Optional<String> p = BitcoindSettings.urlProblem(url);
+      if (p.isPresent()) {
+        problems.add(urlKey + ": " + p.get());
+        url = null;
+      }
+    }
+    Optional<Path> cookie = optionalFilePath(path(BITCOIND, RPC_COOKIE_FILE));
+    Optional<String> user = optionalString(path(BITCOIND, RPC_USER));
+    Optional<Path> passwordFile = optionalFilePath(path(BITCOIND, RPC_PASSWORD_FILE));
+    if (cookie == null || user == null || passwordFile == null) return null;
+    int before = problems.size();
+
+    if (user.isPresent()) {
+      Optional<String> p = BitcoindSettings.userProblem(user.get());
+      p.ifPresent(q -> problems.add(path(BITCOIND, RPC_USER) + ": " + q));
+    }
+    boolean password = user.isPresent() || passwordFile.isPresent();
+    if (cookie.isPresent() && password) {
+      problems.add(path(BITCOIND, RPC_COOKIE_FILE) + ": set either rpc-cookie-file or rpc-user with"
+          + " rpc-password-file, not both — remove one");
+    } else if (cookie.isEmpty() && !password) {
+      problems.add(path(BITCOIND) + ": no credentials — set rpc-cookie-file to bitcoind's .cookie"
+          + " (e.g. ~/.bitcoin/regtest/.cookie), or rpc-user and rpc-password-file");
+    } else if (user.isPresent() && passwordFile.isEmpty()) {
+      problems.add(path(BITCOIND, RPC_PASSWORD_FILE) + ": missing — rpc-user needs rpc-password-file, a file"
+          + " holding the password that only its owner can read (chmod 600)");
+    } else if (passwordFile.isPresent() && user.isEmpty()) {
+      problems.add(path(BITCOIND, RPC_USER) + ": missing — rpc-password-file needs rpc-user, the user of"
+          + " bitcoind's rpcauth line");
+    }
+    cookie.ifPresent(f -> {
+      // bitcoind rewrites the cookie at every start, so it may be absent now; it is bitcoind's
+      // file (maybe shared with a group through -rpccookieperms), so its mode is not ours to check.
+      if (Files.exists(f) && !Files.isRegularFile(f)) {
+        problems.add(path(BITCOIND, RPC_COOKIE_FILE) + ": " + f + " is not a regular file — point it at"
+            + " bitcoind's .cookie in its data directory (network subdirectory)");
+      }
+    });
+    passwordFile.ifPresent(f -> checkPasswordFile(f));
+    if (url == null || problems.size() > before) return null;
+    return Optional.of(new BitcoindSettings(url, cookie, user, passwordFile));
+  }
+
+  private void checkPasswordFile(Path file) {
+    String key = path(BITCOIND, RPC_PASSWORD_FILE);
+    Optional<String> access = OwnerOnlyFiles.accessProblem(file);
+    if (access.isPresent()) {
+      problems.add(key + ": " + access.get());
+      return;
+    }
+    try {
+      if (OwnerOnlyFiles.readSecret(file, "the password file").isEmpty()) {
+        problems.add(key + ": " + file + " is empty — put bitcoind's RPC password in it (one line)");
+      }
+    } catch (ConfigException e) {
+      problems.add(key + ": " + String.join("; ", e.problems()));
+    }
+  }
+
+  private NodeSettings readNode() {
+    if (!section(NODE)) return null;
+    String aliasKey = path(NODE, ALIAS);
+    String alias = read(config, aliasKey, aliasKey, Config::getString, "a string — write e.g. alias = \"lnraft\"",
+        null);
+    Duration reconnect = duration(path(NODE, RECONNECT_INTERVAL), "5s");
+    Integer maxPeers = read(config, path(NODE, MAX_PEER_CONNECTIONS), path(NODE, MAX_PEER_CONNECTIONS),
+        Config::getInt, "a whole number — write e.g. 64", null);
+    Long body = read(config, path(NODE, API_MAX_BODY_BYTES), path(NODE, API_MAX_BODY_BYTES),
+        (c, p) -> c.getMemorySize(p).toBytes(), "a size — write e.g. 64KiB", null);
+    if (alias != null) {
+      int bytes = alias.getBytes(StandardCharsets.UTF_8).length;
+      if (bytes > NodeSettings.MAX_ALIAS_BYTES) {
+        problems.add(aliasKey + ": \"" + alias + "\" is " + bytes + " bytes in UTF-8, more than "
+            + NodeSettings.MAX_ALIAS_BYTES + " — the Lightning network announces at most 32; shorten it");
+        alias = null;
+      } else if (alias.chars().anyMatch(Character::isISOControl)) {
+        problems.add(aliasKey + ": contains a control character — use printable characters only");
+        alias = null;
+      }
+    }
+    if (reconnect != null && (reconnect.isZero() || reconnect.isNegative())) {
+      problems.add(path(NODE, RECONNECT_INTERVAL) + ": must be positive — use e.g. 5s");
+      reconnect = null;
+    }
+    if (maxPeers != null && maxPeers < 1) {
+      problems.add(path(NODE, MAX_PEER_CONNECTIONS) + ": " + maxPeers + " is below 1 — use e.g. 64");
+      maxPeers = null;
+    }
+    if (body != null && (body < MIN_API_BODY_BYTES || body > MAX_API_BODY_BYTES)) {
+      problems.add(path(NODE, API_MAX_BODY_BYTES) + ": " + body + " bytes is outside [1KiB, 16MiB] — use e.g. 64KiB");
+      body = null;
+    }
+    if (alias == null || reconnect == null || maxPeers == null || body == null) return null;
+    return new NodeSettings(alias, reconnect, maxPeers, (int) (long) body);
+  }
+
   private boolean section(String name) {
+    // getValue throws on an explicit null, so test for it first.
     if (config.getValue(ROOT).valueType() == ConfigValueType.OBJECT
         && config.hasPathOrNull(path(name))
-        && config.getValue(path(name)).valueType() != ConfigValueType.OBJECT) {
+        && (config.getIsNull(path(name)) || config.getValue(path(name)).valueType() != ConfigValueType.OBJECT)) {
       problems.add(path(name) + ": must be an object — write " + name + " { ... }");
       return false;
     }
@@ -369,19 +503,7 @@ final class ReplicaConfigReader {
   }
 
   private void checkApiTokenFile(Path file) {
-    Optional<String> access = OwnerOnlyFiles.accessProblem(file);
-    if (access.isPresent()) {
-      problems.add(path(API_TOKEN_FILE) + ": " + access.get());
-      return;
-    }
-    try {
-      if (Files.size(file) == 0) {
-        problems.add(path(API_TOKEN_FILE) + ": " + file + " is empty — put a random token in it"
-            + " (lnraft init-cluster writes one)");
-      }
-    } catch (java.io.IOException e) {
-      problems.add(path(API_TOKEN_FILE) + ": cannot read " + file + ": " + e.getMessage());
-    }
+    ApiToken.problem(file).ifPresent(p -> problems.add(path(API_TOKEN_FILE) + ": " + p));
   }
 
   // ---- typed reads ----------------------------------------------------------------------------
@@ -428,12 +550,31 @@ final class ReplicaConfigReader {
 
   private Path filePath(String key, String example) {
     String s = string(config, path(key), path(key), example);
-    if (s == null) return null;
+    return s == null ? null : resolve(path(key), s);
+  }
+
+  private Path resolve(String fullKey, String s) {
     try {
       return baseDir.resolve(s).normalize();
     } catch (InvalidPathException e) {
-      problems.add(path(key) + ": \"" + s + "\" is not a valid path — " + e.getReason());
+      problems.add(fullKey + ": \"" + s + "\" is not a valid path — " + e.getReason());
       return null;
     }
+  }
+
+  /** An optional string key: empty if absent, null if present but unusable (problem recorded). */
+  private Optional<String> optionalString(String fullKey) {
+    if (!config.hasPathOrNull(fullKey)) return Optional.empty();
+    String s = string(config, fullKey, fullKey, null);
+    return s == null ? null : Optional.of(s);
+  }
+
+  /** An optional path key, resolved against the file's directory; null if unusable. */
+  private Optional<Path> optionalFilePath(String fullKey) {
+    Optional<String> s = optionalString(fullKey);
+    if (s == null) return null;
+    if (s.isEmpty()) return Optional.empty();
+    Path p = resolve(fullKey, s.get());
+    return p == null ? null : Optional.of(p);
   }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,6 +61,8 @@ class ConfigLoaderTest {
     assertThat(c.raft()).isEqualTo(RaftSettings.defaults());
     assertThat(c.snapshot()).isEqualTo(SnapshotSettings.defaults());
     assertThat(c.allowUnsafeGroupSize()).isFalse();
+    assertThat(c.bitcoind()).isEmpty();
+    assertThat(c.node()).isEqualTo(NodeSettings.defaults());
   }
 
   @Test
@@ -67,7 +70,9 @@ class ConfigLoaderTest {
     Config ref = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
     assertThat(ref.getObject("lnraft.raft").keySet()).containsExactlyInAnyOrderElementsOf(ConfigKeys.RAFT_KEYS);
     assertThat(ref.getObject("lnraft.snapshot").keySet()).containsExactlyInAnyOrderElementsOf(ConfigKeys.SNAPSHOT_KEYS);
+    assertThat(ref.getObject("lnraft.node").keySet()).containsExactlyInAnyOrderElementsOf(ConfigKeys.NODE_KEYS);
     assertThat(ConfigKeys.TOP_LEVEL).containsAll(ref.getObject("lnraft").keySet());
+    assertThat(ref.hasPath("lnraft.bitcoind")).as("bitcoind has no default block").isFalse();
     String text;
     try (var in = ConfigLoader.class.getClassLoader().getResourceAsStream("reference.conf")) {
       text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
@@ -75,6 +80,9 @@ class ConfigLoaderTest {
     // Required keys have no default but are still documented (commented out).
     for (String key : ConfigKeys.TOP_LEVEL) {
       assertThat(text).containsPattern("(?m)^\\s*#?\\s*" + key + " [={]");
+    }
+    for (String key : ConfigKeys.BITCOIND_KEYS) {
+      assertThat(text).containsPattern("(?m)^\\s*#\\s*" + key + " = ");
     }
   }
 
@@ -84,11 +92,14 @@ class ConfigLoaderTest {
         "lnraft.allow-unsafe-group-size = true",
         "lnraft.raft { rpc-type = netty, election-timeout-min = 150ms, election-timeout-max = 2s,"
             + " leader-lease = off, leader-lease-ratio = 0.5, request-timeout = 30s, max-entry-bytes = 64KiB }",
-        "lnraft.snapshot { auto-trigger = off, every-entries = 5, retain = 7 }"), dir);
+        "lnraft.snapshot { auto-trigger = off, every-entries = 5, retain = 7 }",
+        "lnraft.node { alias = \"ünïcødé-node\", reconnect-interval = 250ms, max-peer-connections = 1,"
+            + " api-max-body-bytes = 1KiB }"), dir);
     assertThat(c.raft()).isEqualTo(new RaftSettings(RpcType.NETTY, Duration.ofMillis(150), Duration.ofSeconds(2),
         false, 0.5, Duration.ofSeconds(30), 64 << 10));
     assertThat(c.snapshot()).isEqualTo(new SnapshotSettings(false, 5, 7));
     assertThat(c.allowUnsafeGroupSize()).isTrue();
+    assertThat(c.node()).isEqualTo(new NodeSettings("ünïcødé-node", Duration.ofMillis(250), 1, 1024));
   }
 
   @Test
@@ -142,6 +153,7 @@ class ConfigLoaderTest {
         rule("lnraft.raft.request-timeout = 0s", "lnraft.raft.request-timeout", "must be positive"),
         rule("lnraft.raft.rpc-type = http", "lnraft.raft.rpc-type", "use grpc or netty"),
         rule("lnraft.raft = 5", "lnraft.raft", "must be an object"),
+        rule("lnraft.raft = null", "lnraft.raft", "must be an object"),
         rule("lnraft.snapshot.retain = 0", "lnraft.snapshot.retain", "below 1"),
         rule("lnraft.snapshot.every-entries = 0", "lnraft.snapshot.every-entries", "below 1"),
         rule("lnraft.network = testnet3", "lnraft.network", "did you mean testnet?",
@@ -154,13 +166,134 @@ class ConfigLoaderTest {
         rule("lnraft.seed-file = \"missing-seed.txt\"", "lnraft.seed-file", "does not exist"),
         rule("lnraft.api-token-file = \"nope\"", "lnraft.api-token-file", "does not exist"),
         rule("lnraft.replicas = r1", "lnraft.replicas", "must be a list"),
-        rule("lnraft.replicas = [ r1 ]", "lnraft.replicas[0]", "must be an object"));
+        rule("lnraft.replicas = [ r1 ]", "lnraft.replicas[0]", "must be an object"),
+        // node
+        rule("lnraft.node.alias = \"" + "x".repeat(33) + "\"", "lnraft.node.alias", "33 bytes in UTF-8",
+            "more than 32", "shorten it"),
+        rule("lnraft.node.alias = \"" + "é".repeat(17) + "\"", "lnraft.node.alias", "34 bytes in UTF-8"),
+        rule("lnraft.node.alias = \"a\\u0000b\"", "lnraft.node.alias", "control character"),
+        rule("lnraft.node.reconnect-interval = 0s", "lnraft.node.reconnect-interval", "must be positive", "5s"),
+        rule("lnraft.node.reconnect-interval = soon", "lnraft.node.reconnect-interval", "is not a duration"),
+        rule("lnraft.node.max-peer-connections = 0", "lnraft.node.max-peer-connections", "below 1", "64"),
+        rule("lnraft.node.api-max-body-bytes = 1023", "lnraft.node.api-max-body-bytes", "[1KiB, 16MiB]"),
+        rule("lnraft.node.api-max-body-bytes = 17MiB", "lnraft.node.api-max-body-bytes", "[1KiB, 16MiB]"),
+        rule("lnraft.node.alais = x", "lnraft.node.alais", "did you mean alias?"),
+        rule("lnraft.alias = x", "lnraft.alias", "belongs inside node { }", "lnraft.node.alias"),
+        rule("lnraft.node = on", "lnraft.node", "must be an object"),
+        // bitcoind
+        rule("lnraft.bitcoind = 1", "lnraft.bitcoind", "must be an object"),
+        rule("lnraft.bitcoind = null", "lnraft.bitcoind", "must be an object"),
+        rule("lnraft.bitcoind { rpc-cookie-file = c }", "lnraft.bitcoind.rpc-url", "missing",
+            "rpc-url = \"http://127.0.0.1:18443\""),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\" }", "lnraft.bitcoind", "no credentials",
+            "rpc-cookie-file", "rpc-user and rpc-password-file"),
+        rule("lnraft.bitcoind { rpc-url = \"ftp://127.0.0.1:18443\", rpc-cookie-file = c }",
+            "lnraft.bitcoind.rpc-url", "not an http or https URL"),
+        rule("lnraft.bitcoind { rpc-url = \"localhost:18443\", rpc-cookie-file = c }",
+            "lnraft.bitcoind.rpc-url", "not an http or https URL", "http://127.0.0.1:18443"),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1\", rpc-cookie-file = c }",
+            "lnraft.bitcoind.rpc-url", "has no port", "regtest 18443"),
+        rule("lnraft.bitcoind { rpc-url = \"http:///x\", rpc-cookie-file = c }",
+            "lnraft.bitcoind.rpc-url", "has no host"),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443/?wallet=w\", rpc-cookie-file = c }",
+            "lnraft.bitcoind.rpc-url", "query or fragment"),
+        rule("lnraft.bitcoind { rpc-url = \"http://a b:1\", rpc-cookie-file = c }",
+            "lnraft.bitcoind.rpc-url", "is not a URL"),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-cookie-file = c, rpc-user = u,"
+            + " rpc-password-file = rpc-password }", "lnraft.bitcoind.rpc-cookie-file", "not both"),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-user = u }",
+            "lnraft.bitcoind.rpc-password-file", "missing", "chmod 600"),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-password-file = rpc-password }",
+            "lnraft.bitcoind.rpc-user", "missing"),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-user = \"a:b\","
+            + " rpc-password-file = rpc-password }", "lnraft.bitcoind.rpc-user", "contains ':'"),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-user = u,"
+            + " rpc-password-file = nope }", "lnraft.bitcoind.rpc-password-file", "does not exist"),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-cookie-file = r1-data-dir }",
+            "lnraft.bitcoind.rpc-cookie-file", "not a regular file"),
+        rule("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-cookie-file = c, rpc-coookie-file = c }",
+            "lnraft.bitcoind.rpc-coookie-file", "did you mean rpc-cookie-file?"),
+        rule("lnraft.rpc-url = \"http://127.0.0.1:18443\"", "lnraft.rpc-url", "belongs inside bitcoind { }"));
   }
 
   @ParameterizedTest
   @MethodSource("singleRuleViolations")
   void eachRuleIsReportedWithItsKey(String override, String key, List<String> fragments) {
     assertSingleProblem(validHocon(override), key, fragments.toArray(String[]::new));
+  }
+
+  @Test
+  void bitcoindWithCookieFileLoadsAndTheCookieNeedNotExistYet() {
+    ReplicaConfig c = ConfigLoader.loadString(validHocon(
+        "lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-cookie-file = \"btc/regtest/.cookie\" }"), dir);
+    assertThat(c.bitcoind()).contains(BitcoindSettings.cookie(URI.create("http://127.0.0.1:18443"),
+        dir.resolve("btc/regtest/.cookie")));
+    assertThat(c.requireBitcoind()).isEqualTo(c.bitcoind().orElseThrow());
+  }
+
+  @Test
+  void bitcoindWithUserAndOwnerOnlyPasswordFileLoads() {
+    ReplicaConfig c = ConfigLoader.loadString(validHocon(
+        "lnraft.bitcoind { rpc-url = \"https://node.example:8332/\", rpc-user = lnraft,"
+            + " rpc-password-file = rpc-password }"), dir);
+    BitcoindSettings b = c.requireBitcoind();
+    assertThat(b).isEqualTo(BitcoindSettings.password(URI.create("https://node.example:8332/"), "lnraft",
+        dir.resolve("rpc-password")));
+    assertThat(b.readPassword()).isEqualTo(RPC_PASSWORD);
+  }
+
+  @Test
+  void withoutBitcoindTheNodeCannotRunAndTheErrorSaysWhatToAdd() {
+    ReplicaConfig c = ConfigLoader.loadString(validHocon(), dir);
+    assertThatThrownBy(c::requireBitcoind).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("lnraft.bitcoind: missing").hasMessageContaining("rpc-url = ");
+  }
+
+  @Test
+  void passwordInTheConfigIsRejectedWithoutEchoingIt() {
+    for (String hocon : List.of(
+        validHocon("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-user = u,"
+            + " rpc-password = \"hunter2-secret\" }"),
+        validHocon("lnraft.rpc-password = \"hunter2-secret\""),
+        validHocon("lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-cookie-file = c,"
+            + " rpcpassword = \"hunter2-secret\" }"))) {
+      List<String> problems = problems(hocon);
+      assertThat(problems).anySatisfy(p -> assertThat(p).matches("lnraft\\.(bitcoind\\.)?rpc-?password: .*")
+          .contains("never put bitcoind's password in the configuration", "lnraft.bitcoind.rpc-password-file",
+              "chmod 600"));
+      assertThat(String.join("\n", problems)).doesNotContain("hunter2");
+    }
+  }
+
+  @Test
+  void credentialsInTheUrlAreRejectedWithoutEchoingThem() {
+    List<String> problems = problems(validHocon(
+        "lnraft.bitcoind { rpc-url = \"http://lnraft:hunter2-secret@127.0.0.1:18443\", rpc-cookie-file = c }"));
+    assertThat(problems).singleElement().asString().startsWith("lnraft.bitcoind.rpc-url: holds credentials")
+        .contains("rpc-password-file").doesNotContain("hunter2");
+    List<String> unparsable = problems(validHocon(
+        "lnraft.bitcoind { rpc-url = \"http://lnraft:hunter2 secret@127.0.0.1:18443\", rpc-cookie-file = c }"));
+    assertThat(unparsable).singleElement().asString().startsWith("lnraft.bitcoind.rpc-url: is not a URL")
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void worldReadableOrEmptyPasswordFileIsRejected() throws IOException {
+    String bitcoind = "lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-user = u,"
+        + " rpc-password-file = rpc-password }";
+    Path pw = dir.resolve("rpc-password");
+    chmod(pw, "rw-r--r--");
+    assertSingleProblem(validHocon(bitcoind), "lnraft.bitcoind.rpc-password-file", "mode 0644", "chmod 600 " + pw);
+    chmod(pw, "rw-------");
+    OwnerOnlyFiles.write(pw, " \n".getBytes());
+    assertSingleProblem(validHocon(bitcoind), "lnraft.bitcoind.rpc-password-file", "is empty");
+  }
+
+  @Test
+  void shortOrNonAsciiApiTokenIsRejectedWithoutEchoingIt() throws IOException {
+    OwnerOnlyFiles.write(dir.resolve("api-token"), "short-tok3n\n".getBytes());
+    assertSingleProblem(validHocon(), "lnraft.api-token-file", "11 characters, fewer than 16");
+    assertThat(String.join("", problems(validHocon()))).doesNotContain("short-tok3n");
   }
 
   @Test
@@ -348,13 +481,16 @@ class ConfigLoaderTest {
         "lnraft.raft.election-timeout-min = 10ms",
         "lnraft.raft.leader-lease-ratio = 2",
         "lnraft.snapshot.retain = 0",
-        "lnraft.seed-fiel = x");
+        "lnraft.seed-fiel = x",
+        "lnraft.node.max-peer-connections = -1",
+        "lnraft.bitcoind { rpc-url = \"http://127.0.0.1\", rpc-user = u }");
 
     ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.loadString(hocon, dir));
 
     assertThat(e.problems()).extracting(p -> p.substring(0, p.indexOf(':'))).containsExactlyInAnyOrder(
         "lnraft.seed-fiel", "lnraft.network", "lnraft.raft.election-timeout-min", "lnraft.raft.leader-lease-ratio",
-        "lnraft.snapshot.retain", "lnraft.replicas[1].raft", "lnraft.replicas", "lnraft.seed-file");
+        "lnraft.snapshot.retain", "lnraft.replicas[1].raft", "lnraft.replicas", "lnraft.seed-file",
+        "lnraft.node.max-peer-connections", "lnraft.bitcoind.rpc-url", "lnraft.bitcoind.rpc-password-file");
     assertThat(e.getMessage()).contains("did you mean seed-file?", "did you mean mainnet?", "chmod 600");
   }
 
@@ -389,7 +525,11 @@ class ConfigLoaderTest {
             + " leader-lease = off, leader-lease-ratio = 0.75, request-timeout = 2500ms, max-entry-bytes = 100000 }",
         "lnraft.snapshot { auto-trigger = off, every-entries = 123, retain = 4 }",
         "lnraft.cluster-id = \"a.b_c-d\"",
-        "lnraft.seed-file = \"" + elsewhere.resolve("seed.txt") + "\""), dir);
+        "lnraft.seed-file = \"" + elsewhere.resolve("seed.txt") + "\"",
+        "lnraft.node { alias = \"quote\\\" and ∂\", reconnect-interval = 1500ms, max-peer-connections = 3,"
+            + " api-max-body-bytes = 5000 }",
+        "lnraft.bitcoind { rpc-url = \"http://[::1]:18443/wallet/w\", rpc-user = \"lnraft\","
+            + " rpc-password-file = \"" + elsewhere.resolve("rpc-password") + "\" }"), dir);
     Path sub = Files.createDirectories(dir.resolve("conf"));
     Path file = sub.resolve("r1.conf");
 
@@ -398,14 +538,28 @@ class ConfigLoaderTest {
 
     assertThat(ConfigLoader.load(file)).isEqualTo(original);
     assertThat(text).contains("election-timeout-min = 50500us", "max-entry-bytes = 100000",
-        "request-timeout = 2500ms", "rpc-type = netty", "data-dir = \"" + dir.resolve("r1-data") + "\"");
+        "request-timeout = 2500ms", "rpc-type = netty", "data-dir = \"" + dir.resolve("r1-data") + "\"",
+        "reconnect-interval = 1500ms", "api-max-body-bytes = 5000", "rpc-user = \"lnraft\"");
+    assertThat(text).doesNotContain(RPC_PASSWORD);
+  }
+
+  @Test
+  void renderedCookieConfigLoadsBackEqualWithRelativePaths() {
+    ReplicaConfig original = ConfigLoader.loadString(validHocon(
+        "lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-cookie-file = \"btc/.cookie\" }"), dir);
+    String text = ConfigLoader.render(original, dir);
+    assertThat(text).contains("rpc-cookie-file = \"btc/.cookie\"", "alias = \"lnraft\"",
+        "max-peer-connections = 64", "api-max-body-bytes = 64KiB", "reconnect-interval = 5s")
+        .doesNotContain("rpc-user", "rpc-password-file");
+    assertThat(ConfigLoader.loadString(text, dir)).isEqualTo(original);
   }
 
   @Test
   void renderWritesPathsUnderTheBaseDirRelative() {
     ReplicaConfig c = ConfigLoader.loadString(validHocon(), dir);
     String text = ConfigLoader.render(c, dir);
-    assertThat(text).contains("data-dir = \"r1-data\"", "seed-file = \"seed.txt\"", "api-token-file = \"api-token\"");
+    assertThat(text).contains("data-dir = \"r1-data\"", "seed-file = \"seed.txt\"", "api-token-file = \"api-token\"")
+        .doesNotContain("bitcoind");
     assertThat(ConfigLoader.loadString(text, dir)).isEqualTo(c);
   }
 }

@@ -31,5 +31,9 @@ class ExamplesTest {
     assertThat(c.getString("lnraft.replica-id")).isEqualTo("r1");
     assertThat(c.getDuration("lnraft.raft.election-timeout-min")).isEqualTo(Duration.ofMillis(300));
     assertThat(Files.readString(THREE_MACHINES)).contains("10.0.0.1", "10.0.0.2", "10.0.0.3", "chmod 600");
+    // Each replica uses the bitcoind on its own machine, authenticated by the cookie file.
+    assertThat(c.getString("lnraft.bitcoind.rpc-url")).startsWith("http://127.0.0.1:");
+    assertThat(c.hasPath("lnraft.bitcoind.rpc-cookie-file")).isTrue();
+    assertThat(c.hasPath("lnraft.bitcoind.rpc-user")).isFalse();
   }
 }

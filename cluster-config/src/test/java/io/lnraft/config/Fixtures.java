@@ -12,10 +12,18 @@ import java.util.Map;
 final class Fixtures {
   private Fixtures() {}
 
-  /** Writes seed.txt (valid mnemonic) and api-token, both 0600, into {@code dir}. */
+  /** The bitcoind RPC password written by {@link #writeSecrets}. */
+  static final String RPC_PASSWORD = "rpc-pw-7d3f9a21";
+
+  /**
+   * Writes seed.txt (valid mnemonic), api-token and rpc-password (bitcoind's RPC password), all
+   * 0600, and an empty directory r1-data-dir into {@code dir}.
+   */
   static void writeSecrets(Path dir) throws IOException {
     SeedFile.create(dir.resolve("seed.txt"), new SecureRandom());
     OwnerOnlyFiles.write(dir.resolve("api-token"), "0123456789abcdef\n".getBytes());
+    OwnerOnlyFiles.write(dir.resolve("rpc-password"), (RPC_PASSWORD + "\n").getBytes());
+    Files.createDirectories(dir.resolve("r1-data-dir"));
   }
 
   /** Top-level entries of lnraft { }, in order; values are HOCON text. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -51,6 +52,42 @@ class LocalClusterLayoutTest {
     assertThat(text).contains("seed-file = \"seed.txt\"").doesNotContain(dir.toString());
     List<String> words = SeedFile.readMnemonic(layout.seedFile());
     for (int i = 0; i + 1 < words.size(); i++) assertThat(text).doesNotContain(words.get(i) + " " + words.get(i + 1));
+  }
+
+  @Test
+  void bitcoindIsWrittenIntoEveryConfig() throws IOException {
+    Path dir = tmp.resolve("c");
+    Path cookie = tmp.resolve("bitcoin/regtest/.cookie");
+    LocalClusterLayout layout = LocalClusterLayout.generate(dir, 3, LocalClusterLayout.Options.defaults()
+        .withBitcoind(BitcoindSettings.cookie(URI.create("http://127.0.0.1:18443"), cookie)));
+    for (int i = 0; i < 3; i++) {
+      ReplicaConfig c = ConfigLoader.load(layout.configFiles().get(i));
+      assertThat(c.requireBitcoind()).isEqualTo(BitcoindSettings.cookie(URI.create("http://127.0.0.1:18443"), cookie));
+      assertThat(c).isEqualTo(layout.configs().get(i));
+      assertThat(c.node()).isEqualTo(NodeSettings.defaults());
+    }
+    assertThat(Files.readString(dir.resolve("r2.conf"))).contains("rpc-cookie-file = \"" + cookie + "\"");
+    assertThat(LocalClusterLayout.generate(tmp.resolve("none"), 3).configs())
+        .allSatisfy(c -> assertThat(c.bitcoind()).isEmpty());
+  }
+
+  @Test
+  void bitcoindPasswordFileMustBeOwnerOnlyBeforeAnythingIsWritten() throws IOException {
+    Path pw = tmp.resolve("rpc-password");
+    OwnerOnlyFiles.write(pw, "secret-password\n".getBytes());
+    Fixtures.chmod(pw, "rw-r--r--");
+    LocalClusterLayout.Options options = LocalClusterLayout.Options.defaults()
+        .withBitcoind(BitcoindSettings.password(URI.create("http://127.0.0.1:18443"), "lnraft", pw));
+    assertThatThrownBy(() -> LocalClusterLayout.generate(tmp.resolve("c"), 3, options))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--bitcoind-password-file")
+        .hasMessageContaining("chmod 600 " + pw);
+    assertThat(tmp.resolve("c")).doesNotExist();
+
+    Fixtures.chmod(pw, "rw-------");
+    ReplicaConfig c = LocalClusterLayout.generate(tmp.resolve("c"), 3, options).configs().get(0);
+    assertThat(c.requireBitcoind().readPassword()).isEqualTo("secret-password");
+    assertThat(Files.readString(tmp.resolve("c/r1.conf"))).doesNotContain("secret-password");
   }
 
   @Test

@@ -1,11 +1,14 @@
 package io.lnraft.config.cli;
 
+import io.lnraft.config.BitcoindSettings;
 import io.lnraft.config.LocalClusterLayout;
 import io.lnraft.config.ReplicaConfig;
 import io.lnraft.config.ReplicaEndpoint;
 import io.lnraft.config.RpcType;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,7 +27,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Write the configs of a replica group on this machine: DIR/r1.conf .. rN.conf with free"
         + " loopback ports, data dirs DIR/r1-data .., a fresh shared seed (24-word BIP39 mnemonic) in"
-        + " DIR/seed.txt and an API token in DIR/api-token, both mode 0600. The seed and token are never printed.")
+        + " DIR/seed.txt and an API token in DIR/api-token, both mode 0600. The seed and token are never printed."
+        + " With --bitcoind-url every config also names the Lightning node's bitcoind backend.")
 public final class InitClusterCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -56,6 +60,22 @@ public final class InitClusterCommand implements Callable<Integer> {
       + " (replica data directories are never deleted).")
   boolean force;
 
+  @Option(names = "--bitcoind-url", paramLabel = "URL",
+      description = "bitcoind JSON-RPC URL written into every config, e.g. http://127.0.0.1:18443;"
+          + " needs --bitcoind-cookie-file or --bitcoind-user with --bitcoind-password-file.")
+  String bitcoindUrl;
+
+  @Option(names = "--bitcoind-cookie-file", paramLabel = "FILE", description = "bitcoind's .cookie file.")
+  Path bitcoindCookieFile;
+
+  @Option(names = "--bitcoind-user", paramLabel = "USER", description = "bitcoind RPC user (with --bitcoind-password-file).")
+  String bitcoindUser;
+
+  @Option(names = "--bitcoind-password-file", paramLabel = "FILE",
+      description = "File holding the RPC password of --bitcoind-user, mode 0600. The password itself is never"
+          + " accepted on the command line.")
+  Path bitcoindPasswordFile;
+
   @Override
   public Integer call() {
     RpcType rpc = switch (rpcType.toLowerCase(java.util.Locale.ROOT)) {
@@ -70,6 +90,8 @@ public final class InitClusterCommand implements Callable<Integer> {
         .withNetwork(network).withRpcType(rpc).withHost(host)
         .withAllowUnsafeGroupSize(allowUnsafeGroupSize).withForce(force);
     if (clusterId != null) options = options.withClusterId(clusterId);
+    BitcoindSettings bitcoind = bitcoindSettings();
+    if (bitcoind != null) options = options.withBitcoind(bitcoind);
 
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
@@ -96,8 +118,44 @@ public final class InitClusterCommand implements Callable<Integer> {
     out.printf("  seed       %s (24-word BIP39 mnemonic, mode 0600; back it up offline, it controls the node's funds)%n",
         layout.seedFile());
     out.printf("  api token  %s (mode 0600)%n", layout.apiTokenFile());
+    first.bitcoind().ifPresent(b -> out.printf("  bitcoind   %s (%s)%n", b.rpcUrl(),
+        b.cookieFile().map(f -> "cookie file " + f)
+            .orElseGet(() -> "user " + b.user().orElseThrow() + ", password file " + b.passwordFile().orElseThrow())));
     out.println("The ports were free when chosen; start the replicas soon, before another program takes them.");
     out.flush();
     return 0;
+  }
+
+  /** The bitcoind options as settings, null if none is given; usage errors exit with 2. */
+  private BitcoindSettings bitcoindSettings() {
+    boolean cookie = bitcoindCookieFile != null;
+    boolean password = bitcoindUser != null || bitcoindPasswordFile != null;
+    if (bitcoindUrl == null) {
+      if (cookie || password) {
+        throw new ParameterException(spec.commandLine(), "--bitcoind-cookie-file, --bitcoind-user and"
+            + " --bitcoind-password-file need --bitcoind-url");
+      }
+      return null;
+    }
+    if (cookie == password) {
+      throw new ParameterException(spec.commandLine(), "--bitcoind-url needs exactly one of --bitcoind-cookie-file"
+          + " or --bitcoind-user with --bitcoind-password-file");
+    }
+    if (password && (bitcoindUser == null || bitcoindPasswordFile == null)) {
+      throw new ParameterException(spec.commandLine(), "--bitcoind-user and --bitcoind-password-file go together");
+    }
+    URI url;
+    try {
+      url = new URI(bitcoindUrl.strip());
+    } catch (URISyntaxException e) {
+      throw new ParameterException(spec.commandLine(), "--bitcoind-url is not a URL (" + e.getReason()
+          + ") — write e.g. http://127.0.0.1:18443");
+    }
+    try {
+      return cookie ? BitcoindSettings.cookie(url, bitcoindCookieFile)
+          : BitcoindSettings.password(url, bitcoindUser, bitcoindPasswordFile);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
   }
 }

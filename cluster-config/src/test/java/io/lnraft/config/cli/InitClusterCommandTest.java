@@ -2,6 +2,7 @@ package io.lnraft.config.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lnraft.config.BitcoindSettings;
 import io.lnraft.config.ConfigLoader;
 import io.lnraft.config.HostPort;
 import io.lnraft.config.ReplicaConfig;
@@ -10,6 +11,7 @@ import io.lnraft.config.RpcType;
 import io.lnraft.config.SeedFile;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,6 +109,56 @@ class InitClusterCommandTest {
     assertThat(err.toString()).contains("--replicas must be at least 1");
     assertThat(run("--rpc-type", "http", "--dir", tmp.resolve("z").toString())).isEqualTo(2);
     assertThat(run("--replicas", "3")).as("--dir is required").isEqualTo(2);
+    assertThat(tmp.resolve("z")).doesNotExist();
+  }
+
+  @Test
+  void bitcoindCookieOrUserAndPasswordFileAreWrittenIntoEveryConfig() throws IOException {
+    Path cookie = tmp.resolve(".cookie");
+    assertThat(run("--dir", tmp.resolve("k").toString(), "--bitcoind-url", "http://127.0.0.1:18443",
+        "--bitcoind-cookie-file", cookie.toString())).as("stderr: %s", err).isZero();
+    for (int i = 1; i <= 3; i++) {
+      BitcoindSettings b = ConfigLoader.load(tmp.resolve("k/r" + i + ".conf")).requireBitcoind();
+      assertThat(b).isEqualTo(BitcoindSettings.cookie(URI.create("http://127.0.0.1:18443"), cookie));
+    }
+    assertThat(out.toString()).contains("bitcoind   http://127.0.0.1:18443 (cookie file " + cookie + ")");
+
+    Path pw = tmp.resolve("rpc-password");
+    Files.writeString(pw, "pa55word-xyz\n");
+    Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
+    assertThat(run("--dir", tmp.resolve("p").toString(), "--bitcoind-url", "http://127.0.0.1:18443",
+        "--bitcoind-user", "lnraft", "--bitcoind-password-file", pw.toString())).as("stderr: %s", err).isZero();
+    BitcoindSettings b = ConfigLoader.load(tmp.resolve("p/r1.conf")).requireBitcoind();
+    assertThat(b.user()).contains("lnraft");
+    assertThat(b.readPassword()).isEqualTo("pa55word-xyz");
+    assertThat(out + "\n" + err).doesNotContain("pa55word");
+  }
+
+  @Test
+  void inconsistentBitcoindOptionsAreUsageErrors() throws IOException {
+    String d = tmp.resolve("z").toString();
+    String url = "http://127.0.0.1:18443";
+    assertThat(run("--dir", d, "--bitcoind-url", url)).isEqualTo(2);
+    assertThat(err.toString()).contains("exactly one of --bitcoind-cookie-file or --bitcoind-user");
+    assertThat(run("--dir", d, "--bitcoind-cookie-file", "c")).isEqualTo(2);
+    assertThat(err.toString()).contains("need --bitcoind-url");
+    assertThat(run("--dir", d, "--bitcoind-url", url, "--bitcoind-cookie-file", "c", "--bitcoind-user", "u",
+        "--bitcoind-password-file", "p")).isEqualTo(2);
+    assertThat(run("--dir", d, "--bitcoind-url", url, "--bitcoind-user", "u")).isEqualTo(2);
+    assertThat(err.toString()).contains("go together");
+    assertThat(run("--dir", d, "--bitcoind-url", "http://127.0.0.1", "--bitcoind-cookie-file", "c")).isEqualTo(2);
+    assertThat(err.toString()).contains("no port");
+    assertThat(run("--dir", d, "--bitcoind-url", "http://u:hunter2@127.0.0.1:1", "--bitcoind-cookie-file", "c"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("holds credentials").doesNotContain("hunter2");
+    assertThat(tmp.resolve("z")).doesNotExist();
+
+    Path pw = tmp.resolve("open-password");
+    Files.writeString(pw, "pa55word-xyz\n");
+    Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-r--r--"));
+    assertThat(run("--dir", d, "--bitcoind-url", url, "--bitcoind-user", "u", "--bitcoind-password-file",
+        pw.toString())).isEqualTo(1);
+    assertThat(err.toString()).contains("chmod 600 " + pw).doesNotContain("pa55word");
     assertThat(tmp.resolve("z")).doesNotExist();
   }
 
