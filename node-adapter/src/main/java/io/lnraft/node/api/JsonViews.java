@@ -32,7 +32,12 @@ final class JsonViews {
         .put("block_height", i.blockHeight())
         .put("network", i.network())
         .put("peer_count", i.peerCount())
-        .put("channel_count", i.channelCount());
+        .put("channel_count", i.channelCount())
+        .set("commits", object()
+            .put("count", i.commits().count())
+            .put("latency_p50_us", i.commits().latencyP50Micros())
+            .put("latency_p99_us", i.commits().latencyP99Micros())
+            .put("bytes", i.commits().bytesCommitted()));
   }
 
   static ObjectNode invoice(Invoice i) {

@@ -25,7 +25,22 @@ public record NodeInfo(
     long blockHeight,
     String network,
     int peerCount,
-    int channelCount) {
+    int channelCount,
+    CommitStats commits) {
+  /**
+   * The gated committer of the running node (zero on a replica that runs none): replicated
+   * commits, their latency (submit to majority acknowledgement, last 4096 commits) and size.
+   */
+  public record CommitStats(long count, long latencyP50Micros, long latencyP99Micros, long bytesCommitted) {
+    public static final CommitStats NONE = new CommitStats(0, 0, 0, 0);
+  }
+
+  /** Without commit statistics (a replica that runs no node). */
+  public NodeInfo(String nodeId, Role role, long epoch, long raftTerm, long blockHeight, String network, int peerCount,
+      int channelCount) {
+    this(nodeId, role, epoch, raftTerm, blockHeight, network, peerCount, channelCount, CommitStats.NONE);
+  }
+
 
   /** The replica's place in the leader lifecycle (DESIGN.md, "Leader lifecycle"). */
   public enum Role {
@@ -41,6 +56,7 @@ public record NodeInfo(
     HexId.requireNodeId("nodeId", nodeId);
     Objects.requireNonNull(role, "role");
     Objects.requireNonNull(network, "network");
+    Objects.requireNonNull(commits, "commits");
     if (epoch < 0 || raftTerm < 0 || blockHeight < 0 || peerCount < 0 || channelCount < 0) {
       throw new IllegalArgumentException("counters must not be negative");
     }

@@ -1,5 +1,7 @@
 package io.lnraft.node.cli;
 
+import io.lnraft.config.ApiToken;
+import io.lnraft.config.BitcoindSettings;
 import io.lnraft.config.ConfigException;
 import io.lnraft.config.ConfigLoader;
 import io.lnraft.config.ReplicaConfig;
@@ -8,8 +10,6 @@ import io.lnraft.node.chain.BitcoindRpcConfig;
 import io.lnraft.node.chain.RpcAuth;
 import io.lnraft.node.runtime.NodeRuntime;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -29,16 +29,16 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, description = "this replica's HOCON config file")
   Path config;
 
-  @Option(names = "--bitcoind-url", required = true, description = "bitcoind JSON-RPC URL, e.g. http://127.0.0.1:18443")
+  @Option(names = "--bitcoind-url", description = "bitcoind JSON-RPC URL (overrides lnraft.bitcoind.rpc-url)")
   URI bitcoindUrl;
 
-  @Option(names = "--bitcoind-cookie-file", description = "bitcoind's .cookie file")
+  @Option(names = "--bitcoind-cookie-file", description = "bitcoind's .cookie file (overrides the config)")
   Path cookieFile;
 
-  @Option(names = "--bitcoind-user", description = "RPC user (with --bitcoind-password-file)")
+  @Option(names = "--bitcoind-user", description = "RPC user, with --bitcoind-password-file (overrides the config)")
   String user;
 
-  @Option(names = "--bitcoind-password-file", description = "file holding the RPC password (mode 0600)")
+  @Option(names = "--bitcoind-password-file", description = "file holding the RPC password, mode 0600 (overrides the config)")
   Path passwordFile;
 
   @Override
@@ -46,25 +46,18 @@ public final class NodeCommand implements Callable<Integer> {
     ReplicaConfig cfg;
     byte[] seed;
     String token;
-    RpcAuth auth;
+    BitcoindRpcConfig bitcoind;
     try {
       cfg = ConfigLoader.load(config);
       seed = SeedFile.read(cfg.seedFile());
-      token = Files.readString(cfg.apiTokenFile(), StandardCharsets.UTF_8).trim();
-      if (cookieFile != null) {
-        auth = RpcAuth.cookieFile(cookieFile);
-      } else if (user != null && passwordFile != null) {
-        auth = RpcAuth.userPassword(user, Files.readString(passwordFile, StandardCharsets.UTF_8).trim());
-      } else {
-        System.err.println("give bitcoind credentials: --bitcoind-cookie-file FILE, or --bitcoind-user U --bitcoind-password-file F");
-        return 2;
-      }
-    } catch (ConfigException | IllegalArgumentException e) {
+      token = ApiToken.read(cfg.apiTokenFile());
+      bitcoind = bitcoind(cfg);
+    } catch (ConfigException | IllegalArgumentException | IllegalStateException e) {
       System.err.println(e.getMessage());
       return 2;
     }
-    NodeRuntime runtime = new NodeRuntime(cfg, new NodeRuntime.Options(BitcoindRpcConfig.of(bitcoindUrl, auth), seed, token,
-        Duration.ofSeconds(5), Duration.ofSeconds(2), 64));
+    NodeRuntime runtime = new NodeRuntime(cfg, new NodeRuntime.Options(bitcoind, seed, token, Duration.ofSeconds(5),
+        cfg.node().reconnectInterval(), cfg.node().maxPeerConnections()));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       runtime.close();
@@ -75,5 +68,23 @@ public final class NodeCommand implements Callable<Integer> {
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  /** The bitcoind backend: command-line flags first, then lnraft.bitcoind of the config. */
+  private BitcoindRpcConfig bitcoind(ReplicaConfig cfg) throws java.io.IOException {
+    if (bitcoindUrl != null || cookieFile != null || user != null || passwordFile != null) {
+      if (bitcoindUrl == null) throw new IllegalArgumentException("--bitcoind-url is required with the other --bitcoind-* flags");
+      if (cookieFile != null) return BitcoindRpcConfig.of(bitcoindUrl, RpcAuth.cookieFile(cookieFile));
+      if (user != null && passwordFile != null) {
+        BitcoindSettings s = BitcoindSettings.password(bitcoindUrl, user, passwordFile);
+        return BitcoindRpcConfig.of(bitcoindUrl, RpcAuth.userPassword(user, s.readPassword()));
+      }
+      throw new IllegalArgumentException("give bitcoind credentials: --bitcoind-cookie-file FILE, or --bitcoind-user U"
+          + " --bitcoind-password-file F");
+    }
+    BitcoindSettings s = cfg.requireBitcoind();
+    RpcAuth auth = s.cookieFile().isPresent() ? RpcAuth.cookieFile(s.cookieFile().get())
+        : RpcAuth.userPassword(s.user().orElseThrow(), s.readPassword());
+    return BitcoindRpcConfig.of(s.rpcUrl(), auth);
   }
 }

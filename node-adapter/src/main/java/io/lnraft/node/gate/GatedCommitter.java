@@ -45,8 +45,16 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
     void broadcast(byte[] rawTransaction);
   }
 
-  /** Statistics of the committer (for metrics, the demo and tests). */
-  public record Stats(long commits, long opsCommitted, long bytesCommitted, long peerBytesReleased, long leaseChecks) {}
+  /**
+   * Statistics of the committer (for metrics, the demo and tests). Latency percentiles cover the
+   * last {@value #LATENCY_WINDOW} commits, submit to acknowledgement, in microseconds.
+   */
+  public record Stats(long commits, long opsCommitted, long bytesCommitted, long peerBytesReleased, long leaseChecks,
+      long latencyP50Micros, long latencyP99Micros) {}
+
+  static final int LATENCY_WINDOW = 4096;
+  private final long[] latencies = new long[LATENCY_WINDOW]; // guarded by itself
+  private long latencyCount; // guarded by latencies
 
   private record HeldBytes(PeerChannel channel, byte[] data) {}
 
@@ -167,7 +175,15 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
   }
 
   public Stats stats() {
-    return new Stats(commits.get(), opsCommitted.get(), bytesCommitted.get(), peerBytesReleased.get(), leaseChecks.get());
+    long[] window;
+    synchronized (latencies) {
+      window = java.util.Arrays.copyOf(latencies, (int) Math.min(latencyCount, LATENCY_WINDOW));
+    }
+    java.util.Arrays.sort(window);
+    long p50 = window.length == 0 ? 0 : window[(int) ((window.length - 1) * 0.50)] / 1000;
+    long p99 = window.length == 0 ? 0 : window[(int) ((window.length - 1) * 0.99)] / 1000;
+    return new Stats(commits.get(), opsCommitted.get(), bytesCommitted.get(), peerBytesReleased.get(), leaseChecks.get(),
+        p50, p99);
   }
 
   private void run() {
@@ -232,6 +248,9 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
       }
       lastManager = mgr;
       leaseFrom = sentAt; // a majority accepted our epoch after sentAt
+      synchronized (latencies) {
+        latencies[(int) (latencyCount++ % LATENCY_WINDOW)] = System.nanoTime() - sentAt;
+      }
       commits.incrementAndGet();
       opsCommitted.addAndGet(commitOps.size());
       bytesCommitted.addAndGet(commitOps.stream().mapToLong(Op::getSerializedSize).sum());

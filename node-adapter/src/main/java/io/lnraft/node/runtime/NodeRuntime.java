@@ -191,14 +191,17 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     int peers = 0;
     int channels = 0;
     long epoch = 0;
+    NodeInfo.CommitStats commits = NodeInfo.CommitStats.NONE;
     if (l != null && l.ready()) {
+      var st = l.committer().stats();
+      commits = new NodeInfo.CommitStats(st.commits(), st.latencyP50Micros(), st.latencyP99Micros(), st.bytesCommitted());
       height = Math.max(0, l.ldk().bestBlock().height());
       peers = l.transport().connectedPeers().size();
       channels = l.committer().underGate(() -> l.ldk().listChannels().size());
       epoch = l.epoch().getEpoch();
     }
     return new NodeInfo(HEX.formatHex(nodeId), role, epoch, Math.max(0, replica.currentTerm()), height,
-        config.network(), peers, channels);
+        config.network(), peers, channels, commits);
   }
 
   @Override
