@@ -212,7 +212,10 @@ public final class StoreTransition {
       }
     }
     s.put(Table.PAYMENTS, key, p.toByteArray());
-    ok.addEventSeqs(appendEvent(s, LedgerEvent.newBuilder().setLogIndex(index).setPayment(p)));
+    // The feed reports outcomes: a payment enters it once, when it becomes final.
+    if (p.getStatus() == PaymentStatus.SUCCEEDED || p.getStatus() == PaymentStatus.FAILED) {
+      ok.addEventSeqs(appendEvent(s, LedgerEvent.newBuilder().setLogIndex(index).setPayment(p)));
+    }
     return Optional.empty();
   }
 

@@ -158,16 +158,19 @@ class StoreTransitionTest {
     PaymentRecord pending = PaymentRecord.newBuilder().setPaymentHash(ByteString.copyFrom(filled(32, 3)))
         .setDirection(PaymentDirection.INBOUND).setStatus(PaymentStatus.PENDING).setAmountMsat(1000).build();
     PaymentRecord done = pending.toBuilder().setStatus(PaymentStatus.SUCCEEDED).build();
-    assertThat(commit(e, Ops.recordPayment(pending)).getEventSeqsList()).containsExactly(1L);
-    assertThat(commit(e, Ops.recordPayment(done)).getEventSeqsList()).containsExactly(2L);
+    assertThat(commit(e, Ops.recordPayment(pending)).getEventSeqsList()).isEmpty(); // not an outcome yet
+    assertThat(commit(e, Ops.recordPayment(done)).getEventSeqsList()).containsExactly(1L);
     Reply again = commit(e, Ops.recordPayment(done));
     assertThat(again.getStatus()).isEqualTo(Status.OK);
     assertThat(again.getEventSeqsList()).isEmpty();
     assertThat(commit(e, Ops.recordPayment(done.toBuilder().setStatus(PaymentStatus.FAILED).build())).getStatus())
         .isEqualTo(Status.CONFLICT);
+    PaymentRecord other = done.toBuilder().setPaymentHash(ByteString.copyFrom(filled(32, 4)))
+        .setDirection(PaymentDirection.OUTBOUND).setStatus(PaymentStatus.FAILED).build();
+    assertThat(commit(e, Ops.recordPayment(other)).getEventSeqsList()).containsExactly(2L);
     assertThat(StoreQueries.events(state, 0, 10).getEventsList()).extracting(ev -> ev.getSeq()).containsExactly(1L, 2L);
     assertThat(StoreQueries.events(state, 1, 10).getEventsList()).extracting(ev -> ev.getPayment().getStatus())
-        .containsExactly(PaymentStatus.SUCCEEDED);
+        .containsExactly(PaymentStatus.FAILED);
   }
 
   @Test
