@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       io.lnraft.store.cli.StatusCommand.class,
       io.lnraft.store.cli.LocalClusterCommand.class,
       NodeCommand.class,
+      io.lnraft.node.demo.DemoCommand.class,
     })
 public final class LnraftCli {
   /** gRPC (shaded in Ratis) logs through java.util.logging; keep it to warnings. Held strongly. */
