@@ -211,6 +211,16 @@ public final class StoreTransition {
             + was + "); it cannot become " + p.getStatus()));
       }
     }
+    if (old.isPresent()) {
+      // A node restarted between PENDING and the outcome may no longer know the amount or the
+      // description (LDK reports only the hash): fields it leaves empty keep the recorded values.
+      PaymentRecord was = old.get();
+      PaymentRecord.Builder merged = p.toBuilder();
+      if (p.getAmountMsat() == 0) merged.setAmountMsat(was.getAmountMsat());
+      if (p.getDescription().isEmpty()) merged.setDescription(was.getDescription());
+      if (p.getPreimage().isEmpty()) merged.setPreimage(was.getPreimage());
+      p = merged.build();
+    }
     s.put(Table.PAYMENTS, key, p.toByteArray());
     // The feed reports outcomes: a payment enters it once, when it becomes final.
     if (p.getStatus() == PaymentStatus.SUCCEEDED || p.getStatus() == PaymentStatus.FAILED) {

@@ -238,4 +238,21 @@ class StoreTransitionTest {
     assertThat(commit(e, Ops.putBaseMonitor(CH, closed, new byte[] {9})).getStatus()).isEqualTo(Status.OK);
     assertThat(commit(e, Ops.appendMonitorUpdate(CH, 0, new byte[] {1})).getStatus()).isEqualTo(Status.CONFLICT);
   }
+
+  @Test
+  void anOutcomeRecordedWithoutAmountKeepsThePendingAmount() {
+    long e = acquire("r1", 1);
+    PaymentRecord pending = PaymentRecord.newBuilder().setPaymentHash(ByteString.copyFrom(filled(32, 5)))
+        .setDirection(PaymentDirection.OUTBOUND).setStatus(PaymentStatus.PENDING).setAmountMsat(42_000)
+        .setDescription("withdrawal 7").build();
+    commit(e, Ops.recordPayment(pending));
+    // After a failover the node knows only the hash, the fee and the outcome.
+    PaymentRecord sent = PaymentRecord.newBuilder().setPaymentHash(pending.getPaymentHash())
+        .setDirection(PaymentDirection.OUTBOUND).setStatus(PaymentStatus.SUCCEEDED).setFeeMsat(3).build();
+    assertThat(commit(e, Ops.recordPayment(sent)).getEventSeqsList()).hasSize(1);
+    PaymentRecord event = StoreQueries.events(state, 0, 10).getEvents(0).getPayment();
+    assertThat(event.getAmountMsat()).isEqualTo(42_000);
+    assertThat(event.getDescription()).isEqualTo("withdrawal 7");
+    assertThat(event.getFeeMsat()).isEqualTo(3);
+  }
 }
