@@ -8,6 +8,7 @@ import io.lnraft.config.ReplicaConfig;
 import io.lnraft.config.SeedFile;
 import io.lnraft.node.chain.BitcoindRpcConfig;
 import io.lnraft.node.chain.RpcAuth;
+import io.lnraft.node.gate.FaultInjection;
 import io.lnraft.node.runtime.NodeRuntime;
 import java.net.URI;
 import java.nio.file.Path;
@@ -54,6 +55,14 @@ public final class NodeCommand implements Callable<Integer> {
       bitcoind = bitcoind(cfg);
     } catch (ConfigException | IllegalArgumentException | IllegalStateException e) {
       System.err.println(e.getMessage());
+      return 2;
+    }
+    try {
+      // Parsed now, so a malformed value stops the start instead of failing in the first commit cycle.
+      FaultInjection.armed().ifPresent(spec -> System.out.println("fault injection armed (TEST HOOK, "
+          + FaultInjection.CRASH_PROPERTY + "): halt at " + spec.value()));
+    } catch (ExceptionInInitializerError e) {
+      System.err.println(e.getCause().getMessage());
       return 2;
     }
     NodeRuntime runtime = new NodeRuntime(cfg, new NodeRuntime.Options(bitcoind, seed, token, Duration.ofSeconds(5),

@@ -233,7 +233,12 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
     commitOps.addAll(takenOps);
     boolean managerChanged = !Arrays.equals(mgr, lastManager);
     if (managerChanged) commitOps.add(Ops.putManager(mgr));
+    long crashCycle = 0; // fault injection (test hook, off by default): see FaultInjection
     if (!commitOps.isEmpty()) {
+      if (FaultInjection.ARMED) {
+        crashCycle = FaultInjection.nextCycle(commitOps.size(), takenBytes.size(), takenTx.size());
+        FaultInjection.reached(FaultInjection.Point.BEFORE_COMMIT, crashCycle);
+      }
       long sentAt = System.nanoTime();
       CommitOutcome outcome;
       try {
@@ -254,6 +259,7 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
       commits.incrementAndGet();
       opsCommitted.addAndGet(commitOps.size());
       bytesCommitted.addAndGet(commitOps.stream().mapToLong(Op::getSerializedSize).sum());
+      if (FaultInjection.ARMED) FaultInjection.reached(FaultInjection.Point.AFTER_COMMIT_BEFORE_RELEASE, crashCycle);
     }
     if (!takenBytes.isEmpty() || !takenTx.isEmpty()) {
       if (!leaseValid()) return; // fail() already called
@@ -271,6 +277,7 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
         }
       }
     }
+    if (FaultInjection.ARMED && crashCycle > 0) FaultInjection.reached(FaultInjection.Point.AFTER_RELEASE, crashCycle);
   }
 
   /** Whether this writer's epoch was confirmed by a majority within the lease; confirms it if not. */

@@ -17,9 +17,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.bitcoinj.base.BitcoinNetwork;
 import org.bitcoinj.base.Sha256Hash;
@@ -124,6 +126,9 @@ public final class LdkNode implements AutoCloseable {
    * @param freshTip the chain tip a NEW node starts from (not used when restoring: the manager
    *     knows its own best block, see {@link #bestBlock()})
    * @param sweepScript output script (scriptPubKey bytes) our swept on-chain outputs go to
+   * @param recordedOutbound the amount (msat) the committed ledger holds for an OUTBOUND payment
+   *     hash, for payments a previous node instance started: LDK's PaymentSent/PaymentFailed do
+   *     not carry the amount, and this instance did not see the payment begin
    */
   public record Params(
       byte[] ldkSeed,
@@ -136,8 +141,18 @@ public final class LdkNode implements AutoCloseable {
       CommitStage commitStage,
       BroadcastStage broadcastStage,
       FundingWallet fundingWallet,
-      Supplier<byte[]> sweepScript) {
+      Supplier<byte[]> sweepScript,
+      Function<byte[], OptionalLong> recordedOutbound) {
+    /** Without a ledger to look amounts up in (tests that never restore mid-payment). */
+    public Params(byte[] ldkSeed, long startTimeSecs, int startTimeNanos, BitcoinNetwork network, RestoredState restored,
+        Optional<ChainTip> freshTip, FeeRates feeRates, CommitStage commitStage, BroadcastStage broadcastStage,
+        FundingWallet fundingWallet, Supplier<byte[]> sweepScript) {
+      this(ldkSeed, startTimeSecs, startTimeNanos, network, restored, freshTip, feeRates, commitStage, broadcastStage,
+          fundingWallet, sweepScript, hash -> OptionalLong.empty());
+    }
+
     public Params {
+      Objects.requireNonNull(recordedOutbound);
       if (ldkSeed.length != 32) throw new IllegalArgumentException("the LDK seed is 32 bytes, got " + ldkSeed.length);
       Objects.requireNonNull(network);
       Objects.requireNonNull(restored);
@@ -416,8 +431,7 @@ public final class LdkNode implements AutoCloseable {
       }
     } else if (e instanceof Event.PaymentSent s) {
       long fee = s.fee_paid_msat instanceof Option_u64Z.Some some ? some.some : 0;
-      Long amount = outboundAmounts.remove(HEX.formatHex(s.payment_hash));
-      stagePayment(s.payment_hash, PaymentDirection.OUTBOUND, PaymentStatus.SUCCEEDED, amount == null ? 0 : amount, fee,
+      stagePayment(s.payment_hash, PaymentDirection.OUTBOUND, PaymentStatus.SUCCEEDED, outboundAmount(s.payment_hash), fee,
           s.payment_preimage, "");
     } else if (e instanceof Event.PaymentPathFailed f) {
       // The InvoicePayer retried what it could; rejected by the payee on the last path is final.
@@ -442,8 +456,21 @@ public final class LdkNode implements AutoCloseable {
   }
 
   private void failOutbound(byte[] paymentHash) {
+    stagePayment(paymentHash, PaymentDirection.OUTBOUND, PaymentStatus.FAILED, outboundAmount(paymentHash), 0, null, "");
+  }
+
+  /**
+   * The amount of an outbound payment that ends now. A payment started by a previous node instance
+   * (the leader crashed or failed over while it was in flight) is not in our memory: its PENDING
+   * record in the committed ledger has the amount. Without this, the final record (which replaces
+   * the PENDING one) said 0 msat: a withdrawal without its amount in the ledger.
+   */
+  private long outboundAmount(byte[] paymentHash) {
     Long amount = outboundAmounts.remove(HEX.formatHex(paymentHash));
-    stagePayment(paymentHash, PaymentDirection.OUTBOUND, PaymentStatus.FAILED, amount == null ? 0 : amount, 0, null, "");
+    if (amount != null) return amount;
+    OptionalLong recorded = params.recordedOutbound().apply(paymentHash);
+    if (recorded.isEmpty()) log.warn("outbound payment {} ends without a known amount", HEX.formatHex(paymentHash));
+    return recorded.orElse(0);
   }
 
   private void channelClosed(Event.ChannelClosed c) {

@@ -1,5 +1,6 @@
 package io.lnraft.node.runtime;
 
+import com.google.protobuf.ByteString;
 import io.lnraft.config.HostPort;
 import io.lnraft.node.chain.BitcoindRpcClient;
 import io.lnraft.node.chain.BlockFollower;
@@ -13,7 +14,12 @@ import io.lnraft.node.ldk.RestoredState;
 import io.lnraft.node.peer.NettyPeerTransport;
 import io.lnraft.store.Ops;
 import io.lnraft.store.RaftStoreClient;
+import io.lnraft.store.proto.GetPayment;
 import io.lnraft.store.proto.KvResult;
+import io.lnraft.store.proto.PaymentDirection;
+import io.lnraft.store.proto.PaymentResult;
+import io.lnraft.store.proto.Query;
+import io.lnraft.store.proto.QueryReply;
 import io.lnraft.store.proto.StartupState;
 import io.lnraft.store.proto.WriterEpoch;
 import java.nio.charset.StandardCharsets;
@@ -82,7 +88,8 @@ final class LeaderNode implements AutoCloseable {
     int nanos = (int) (epoch.getEpoch() % 1_000_000_000L);
     LdkNode.Params params = new LdkNode.Params(s.ldkSeed(), nowSecs, nanos, s.network(), RestoredState.from(state),
         freshTip, FeeRates.constant(1250), committer, committer, new BitcoindFundingWallet(rpc),
-        () -> ScriptBuilder.createOutputScript(rpc.getNewAddress()).program());
+        () -> ScriptBuilder.createOutputScript(rpc.getNewAddress()).program(),
+        hash -> recordedOutboundAmount(store, hash, s.commitTimeout()));
     this.node = committer.underGate(() -> LdkNode.start(params));
     holder[0] = node;
     if (state.hasIdentity() && !java.util.Arrays.equals(state.getIdentity().getNodePublicKey().toByteArray(), node.nodeId())) {
@@ -128,6 +135,22 @@ final class LeaderNode implements AutoCloseable {
     LOG.info("node {} ready on {} as writer epoch {} (term {}), started in {} ms, block {}",
         HexFormat.of().formatHex(node.nodeId()), s.peerListen(), epoch.getEpoch(), term,
         (System.nanoTime() - t0) / 1_000_000, node.bestBlock().height());
+  }
+
+  /**
+   * The amount of the committed OUTBOUND record of a payment (a previous epoch started it). Called
+   * from LDK's event handling, under the gate's read side: a linearizable read of one record.
+   */
+  private static OptionalLong recordedOutboundAmount(RaftStoreClient store, byte[] paymentHash, Duration timeout) {
+    try {
+      PaymentResult r = store.query(Query.newBuilder().setGetPayment(GetPayment.newBuilder()
+              .setPaymentHash(ByteString.copyFrom(paymentHash)).setDirection(PaymentDirection.OUTBOUND)), QueryReply::getPayment)
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return r.getFound() && r.getPayment().getAmountMsat() > 0 ? OptionalLong.of(r.getPayment().getAmountMsat()) : OptionalLong.empty();
+    } catch (Exception e) {
+      LOG.warn("could not read the ledger record of outbound payment {}: {}", HexFormat.of().formatHex(paymentHash), e.toString());
+      return OptionalLong.empty();
+    }
   }
 
   private void tick() {

@@ -30,6 +30,13 @@ final class NodeProcess implements AutoCloseable {
   final List<String> bitcoindArgs;
   final Path logFile;
   Process process;
+  /** JVM options of the current process (e.g. a fault-injection system property). */
+  volatile List<String> jvmArgs = List.of();
+  /** The fault-injection line the current process printed before it halted, if it did. */
+  volatile String crashLine;
+  /** The last "fault injection: commit cycle N" line of the current process. */
+  volatile String lastCycleLine;
+  private volatile Thread reader;
 
   NodeProcess(String name, Path config, String api, Path tokenFile, List<String> bitcoindArgs, Path logDir) throws Exception {
     this.name = name;
@@ -41,11 +48,23 @@ final class NodeProcess implements AutoCloseable {
   }
 
   void start() throws Exception {
+    start(List.of());
+  }
+
+  /** Starts the process with extra JVM options (system properties such as -Dlnraft.fault.crash=...). */
+  void start(List<String> extraJvmArgs) throws Exception {
     Path tmp = Files.createDirectories(logFile.resolveSibling(name + "-tmp"));
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx384m", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp, // own copy of LDK's native library
-        "-cp", System.getProperty("java.class.path"), LnraftCli.class.getName(), "node", "--config", config.toString()));
+        "-Xmx384m", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp)); // own copy of LDK's native library
+    cmd.addAll(extraJvmArgs);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LnraftCli.class.getName(), "node", "--config",
+        config.toString()));
     cmd.addAll(bitcoindArgs);
+    jvmArgs = List.copyOf(extraJvmArgs);
+    crashLine = null;
+    lastCycleLine = null;
+    Files.writeString(logFile, "==== " + java.time.Instant.now() + " start " + name + " " + extraJvmArgs + System.lineSeparator(),
+        StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     process = p;
     CompletableFuture<Boolean> started = new CompletableFuture<>();
@@ -58,6 +77,8 @@ final class NodeProcess implements AutoCloseable {
           out.newLine();
           out.flush();
           if (line.startsWith("node ") && line.contains(" started ")) started.complete(true);
+          if (line.startsWith("fault injection: crashing at ")) crashLine = line;
+          else if (line.startsWith("fault injection: commit cycle ")) lastCycleLine = line;
         }
       } catch (Exception ignored) {
         // process ended
@@ -66,12 +87,25 @@ final class NodeProcess implements AutoCloseable {
     }, name + "-out");
     t.setDaemon(true);
     t.start();
+    reader = t;
     if (!started.get(90, TimeUnit.SECONDS)) throw new IllegalStateException(name + " exited; see " + logFile);
+  }
+
+  /** SIGTERM: the shutdown hook stops the node and the replica (a graceful leader handover). */
+  void stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) kill();
   }
 
   void kill() throws InterruptedException {
     process.destroyForcibly(); // SIGKILL
     process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** After the process ended: waits until its output is read to the end (so {@link #crashLine} is set). */
+  void awaitOutputDrained() throws InterruptedException {
+    Thread t = reader;
+    if (t != null) t.join(5_000);
   }
 
   boolean alive() {
