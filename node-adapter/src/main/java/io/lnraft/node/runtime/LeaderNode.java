@@ -61,6 +61,8 @@ final class LeaderNode implements AutoCloseable {
   private final NettyPeerTransport transport;
   private final BlockFollower follower;
   private final ScheduledExecutorService loop;
+  private final java.util.concurrent.Semaphore nudges = new java.util.concurrent.Semaphore(0);
+  private final Thread driver;
   private final Map<String, HostPort> knownPeers = new ConcurrentHashMap<>();
   private volatile boolean ready;
   private volatile boolean closed;
@@ -118,7 +120,26 @@ final class LeaderNode implements AutoCloseable {
     byte[] ephemeral = new byte[32];
     new SecureRandom().nextBytes(ephemeral);
     this.peerManager = committer.underGate(() -> node.newPeerManager(ephemeral));
-    this.transport = new NettyPeerTransport(peerManager, committer,
+    // Peer activity nudges the node's driver so LDK's resulting events (forward an HTLC, claim a
+    // payment, a payment sent) are handled at once instead of at the next periodic tick.
+    io.lnraft.node.gate.OutboundGate peerGate = new io.lnraft.node.gate.OutboundGate() {
+      @Override
+      public void hold(io.lnraft.node.gate.PeerChannel channel, byte[] data) {
+        committer.hold(channel, data);
+      }
+
+      @Override
+      public void wakeCommitter() {
+        committer.wakeCommitter();
+        nudge();
+      }
+
+      @Override
+      public <T> T underGate(java.util.function.Supplier<T> ldkCall) {
+        return committer.underGate(ldkCall);
+      }
+    };
+    this.transport = new NettyPeerTransport(peerManager, peerGate,
         NettyPeerTransport.Config.defaults().withMaxConnections(s.maxPeerConnections()));
     transport.bind(s.peerListen().host(), s.peerListen().port()).get(10, TimeUnit.SECONDS);
     this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -127,7 +148,9 @@ final class LeaderNode implements AutoCloseable {
       return t;
     });
     follower.start(Duration.ofMillis(250));
-    loop.scheduleWithFixedDelay(this::tick, 50, 50, TimeUnit.MILLISECONDS);
+    this.driver = new Thread(this::drive, "lnraft-node-driver-e" + epoch.getEpoch());
+    driver.setDaemon(true);
+    driver.start();
     loop.scheduleWithFixedDelay(() -> guarded(() -> committer.runUnderGate(node::timerTick)), 60, 60, TimeUnit.SECONDS);
     loadKnownPeers();
     loop.scheduleWithFixedDelay(this::reconnect, 0, s.reconnectInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -150,6 +173,24 @@ final class LeaderNode implements AutoCloseable {
     } catch (Exception e) {
       LOG.warn("could not read the ledger record of outbound payment {}: {}", HexFormat.of().formatHex(paymentHash), e.toString());
       return OptionalLong.empty();
+    }
+  }
+
+  /** Asks the driver to process LDK's events now (after peer messages or an API call). */
+  void nudge() {
+    nudges.release();
+  }
+
+  /** Handles LDK's events when nudged, and at least every 50 ms. */
+  private void drive() {
+    while (!closed) {
+      try {
+        nudges.tryAcquire(50, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        return;
+      }
+      nudges.drainPermits();
+      tick();
     }
   }
 
@@ -254,6 +295,7 @@ final class LeaderNode implements AutoCloseable {
       LOG.debug("closing transport: {}", e.toString());
     }
     follower.close();
+    driver.interrupt();
     loop.shutdownNow();
     try {
       loop.awaitTermination(5, TimeUnit.SECONDS);

@@ -175,7 +175,9 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
 
   private <T> T gated(Supplier<T> call) {
     LeaderNode l = requireLeader();
-    return l.committer().underGate(call);
+    T result = l.committer().underGate(call);
+    l.nudge(); // messages the call queued in LDK go out now, not at the next tick
+    return result;
   }
 
   // ---------------------------------------------------------------------------------------------
