@@ -350,8 +350,13 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
   static NodeEvent toEvent(LedgerEvent e) {
     if (e.hasPayment()) {
       PaymentRecord p = e.getPayment();
-      NodeEvent.Type t = p.getStatus() == PaymentStatus.FAILED ? NodeEvent.Type.PAYMENT_FAILED
-          : p.getDirection() == PaymentDirection.INBOUND ? NodeEvent.Type.PAYMENT_RECEIVED : NodeEvent.Type.PAYMENT_SENT;
+      // The ledger records every status change, PENDING included: a started payment is not a sent one.
+      NodeEvent.Type t = switch (p.getStatus()) {
+        case FAILED -> NodeEvent.Type.PAYMENT_FAILED;
+        case SUCCEEDED -> p.getDirection() == PaymentDirection.INBOUND ? NodeEvent.Type.PAYMENT_RECEIVED
+            : NodeEvent.Type.PAYMENT_SENT;
+        default -> NodeEvent.Type.PAYMENT_PENDING;
+      };
       return new NodeEvent(e.getSeq(), t, Optional.of(HEX.formatHex(p.getPaymentHash().toByteArray())), Optional.empty(),
           p.getAmountMsat(), Instant.ofEpochMilli(p.getUpdatedAtMs()));
     }
