@@ -74,6 +74,18 @@ final class NodeProcess implements AutoCloseable {
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
+  long pid() {
+    return process.pid();
+  }
+
+  /** Sends a signal by name (STOP, CONT) with kill(1); bounded. */
+  void signal(String name) throws Exception {
+    Process k = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).redirectErrorStream(true).start();
+    if (!k.waitFor(5, TimeUnit.SECONDS) || k.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + pid() + " failed: " + new String(k.getInputStream().readAllBytes()));
+    }
+  }
+
   boolean alive() {
     return process != null && process.isAlive();
   }
