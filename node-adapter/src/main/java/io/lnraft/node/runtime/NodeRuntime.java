@@ -114,12 +114,22 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
         lifecycle.execute(() -> stopLeader("lost Raft leadership (term " + term + ")"));
       }
     });
+    // The replica may have become the ready leader before the listener above was registered (a
+    // one-replica group does so during ReplicaServer.start; a restarted replica can win an election
+    // that fast): that event went to no one, and nothing would ever start the node. Look once now;
+    // becomeLeader ignores a second event for a term it already serves.
+    if (replica.isReadyLeader()) {
+      long term = replica.currentTerm();
+      lifecycle.execute(() -> becomeLeader(settings, term));
+    }
     LOG.info("replica {} serving: raft {}, api {}, node {} on {}", config.replicaId(), config.self().raft(), api.address(),
         HEX.formatHex(nodeId), config.network());
   }
 
   private void becomeLeader(LeaderNode.Settings settings, long term) {
     if (closed) return;
+    LeaderNode current = leader;
+    if (current != null && current.term() == term && current.ready()) return; // this term's node already runs
     stopLeader("a new term began");
     long t0 = System.nanoTime();
     try {
