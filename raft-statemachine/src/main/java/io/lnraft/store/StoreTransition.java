@@ -210,6 +210,14 @@ public final class StoreTransition {
         return Optional.of(conflict("payment " + hex(p.getPaymentHash()) + " (" + p.getDirection() + ") is already final ("
             + was + "); it cannot become " + p.getStatus()));
       }
+      // A node that settles a payment started by a former leader no longer knows its amount (LDK's
+      // PaymentSent does not carry it) and sends 0: the ledger keeps what it recorded at the start.
+      if (p.getAmountMsat() == 0 && old.get().getAmountMsat() != 0) {
+        p = p.toBuilder().setAmountMsat(old.get().getAmountMsat()).build();
+      }
+      if (p.getDescription().isEmpty() && !old.get().getDescription().isEmpty()) {
+        p = p.toBuilder().setDescription(old.get().getDescription()).build();
+      }
     }
     s.put(Table.PAYMENTS, key, p.toByteArray());
     ok.addEventSeqs(appendEvent(s, LedgerEvent.newBuilder().setLogIndex(index).setPayment(p)));
