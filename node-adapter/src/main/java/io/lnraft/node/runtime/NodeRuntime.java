@@ -82,6 +82,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     return t;
   });
   private volatile LeaderNode leader;
+  private final Object payLock = new Object();
   private volatile boolean closed;
 
   /** Settings of the node that the replica config does not carry (yet). */
@@ -232,12 +233,25 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
           + " ask the payee for an invoice with an amount");
     }
     String hash;
-    try {
-      hash = gated(() -> requireLeader().ldk().payInvoice(bolt11));
-    } catch (NodeException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw new NodeException(NodeException.Kind.BAD_REQUEST, "cannot pay this invoice: " + e.getMessage());
+    // One payment per invoice: the ledger refuses FAILED/SUCCEEDED -> PENDING, and a refused
+    // commit stops the node, so a second attempt must be turned away here, before LDK sees it.
+    synchronized (payLock) {
+      Optional<String> known = LdkNode.paymentHashOf(bolt11);
+      if (known.isPresent()) {
+        Optional<PaymentView> prior = payment(known.get(), Direction.OUTBOUND);
+        if (prior.isPresent()) {
+          throw new NodeException(NodeException.Kind.CONFLICT, "this invoice was already paid or attempted (status "
+              + prior.get().status().name().toLowerCase(java.util.Locale.ROOT) + "); see GET /v1/payments/" + known.get()
+              + "?direction=outbound, and ask the payee for a new invoice to pay again");
+        }
+      }
+      try {
+        hash = gated(() -> requireLeader().ldk().payInvoice(bolt11));
+      } catch (NodeException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw new NodeException(NodeException.Kind.BAD_REQUEST, "cannot pay this invoice: " + e.getMessage());
+      }
     }
     // Return once the payment is in the replicated ledger (PENDING or already final).
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

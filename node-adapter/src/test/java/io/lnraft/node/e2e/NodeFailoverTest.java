@@ -35,7 +35,7 @@ class NodeFailoverTest {
 
   @Test
   void leaderKilledWhilePaymentsFlowAndTheSameNodeKeepsServing() throws Exception {
-    c = NodeCluster.startWithChannel(dir);
+    c = NodeCluster.startWithChannel(dir, "NodeFailoverTest");
     NodeProcess leader = c.awaitReadyLeader(Optional.empty());
     NodeProcess cp = c.cp;
     List<Expected> paid = new ArrayList<>();
@@ -64,6 +64,19 @@ class NodeFailoverTest {
       paid.add(new Expected(c.pay(next, cp, 40_000 + i), true, 40_000 + i));
       net += 30_000 - 40_000;
     }
+
+    // A payment that fails (more than the channel holds) is final; paying its invoice again is
+    // refused with 409 and leaves the node serving (it used to make the ledger refuse a commit,
+    // which stops the node).
+    JsonNode big = cp.ok("POST", "/v1/invoices", Map.of("amount_msat", 900_000_000L, "description", "too big"));
+    NodeProcess.Reply first = next.call("POST", "/v1/payments", Map.of("invoice", big.get("bolt11").asText()));
+    assertThat(first.status()).as("paying more than the channel holds: " + first.body()).isEqualTo(400);
+    assertThat(NodeCluster.status(next, big.get("payment_hash").asText(), "outbound")).isEqualTo("failed");
+    NodeProcess.Reply again = next.call("POST", "/v1/payments", Map.of("invoice", big.get("bolt11").asText()));
+    assertThat(again.status()).as("a failed invoice paid again: " + again.body()).isEqualTo(409);
+    paid.add(new Expected(c.pay(next, cp, 45_000), true, 45_000));
+    net -= 45_000;
+    assertThat(next.ready()).as("the leader still serves").isTrue();
 
     // Ledger: every acknowledged payment present once, feed contiguous, no channel closed on either side.
     c.assertLedgers(next, paid);
