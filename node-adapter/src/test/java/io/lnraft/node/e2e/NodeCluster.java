@@ -50,6 +50,7 @@ final class NodeCluster implements AutoCloseable {
   /** The cluster's local balance right after the channel opened (msat). */
   long openingLocalMsat;
   private RaftStoreClient store;
+  private String testName = "e2e";
 
   private NodeCluster(Path dir) throws Exception {
     this.dir = dir;
@@ -74,8 +75,9 @@ final class NodeCluster implements AutoCloseable {
   }
 
   /** Starts everything and opens the channel; closes what it started if any step fails. */
-  static NodeCluster startWithChannel(Path dir) throws Exception {
+  static NodeCluster startWithChannel(Path dir, String testName) throws Exception {
     NodeCluster c = new NodeCluster(dir);
+    c.testName = testName;
     try {
       c.openChannel();
       return c;
@@ -293,5 +295,18 @@ final class NodeCluster implements AutoCloseable {
     for (NodeProcess p : all()) p.close();
     if (store != null) store.close();
     sim.close();
+    keepLogs();
+  }
+
+  /** Copies the process logs to target/e2e-logs/TEST (build output) before the temp dir goes. */
+  private void keepLogs() {
+    try {
+      Path to = Files.createDirectories(Path.of("target", "e2e-logs", testName));
+      try (var logs = Files.newDirectoryStream(dir, "*.log")) {
+        for (Path l : logs) Files.copy(l, to.resolve(l.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (Exception e) {
+      System.out.println("could not keep the logs of " + testName + ": " + e);
+    }
   }
 }

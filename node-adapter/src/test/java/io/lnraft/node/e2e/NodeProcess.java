@@ -43,7 +43,7 @@ final class NodeProcess implements AutoCloseable {
   void start() throws Exception {
     Path tmp = Files.createDirectories(logFile.resolveSibling(name + "-tmp"));
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx384m", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp, // own copy of LDK's native library
+        "-Xmx384m", "-XX:TieredStopAtLevel=1", "-DLNRAFT_TEST_LOG=" + System.getProperty("LNRAFT_TEST_LOG", "INFO"), "-Djava.io.tmpdir=" + tmp, // own copy of LDK's native library
         "-cp", System.getProperty("java.class.path"), LnraftCli.class.getName(), "node", "--config", config.toString()));
     cmd.addAll(bitcoindArgs);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
