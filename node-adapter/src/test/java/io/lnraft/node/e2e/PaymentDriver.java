@@ -14,11 +14,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Pays in a loop on its own thread, alternating directions (cluster -> counterparty, then back),
  * one payment at a time, always through whichever replica is the ready leader now. Each payment is
  * an {@link Attempt}: one invoice, POSTed until a payer acknowledges it, then followed until the
- * payer's ledger has a final status (and, for a success, the payee's too).
+ * payer's ledger has a final status (and, for a success, the payee's too). Like a real client it
+ * keeps calling the replica that last answered as leader until it gets a 503 or no answer.
  *
  * <p>Client retries, precisely: a 503 not_leader means nothing was done (API contract), so the
- * same invoice is POSTed to the next leader; a lost reply (the payer died with the request) is
- * settled by reading the new leader's ledger first — POSTed again only if the payment is absent
+ * same invoice is POSTed to the next leader; no reply (connection refused, or the payer died with
+ * the request) is settled by reading the new leader's ledger first — POSTed again only if the payment is absent
  * there (a linearizable read: had the old leader committed it, it would be there). Every wait is
  * bounded by {@link #LIMIT}; an attempt still not final then ends with outcome "none".
  */
@@ -66,7 +67,7 @@ final class PaymentDriver implements AutoCloseable {
   final List<Attempt> attempts = new CopyOnWriteArrayList<>();
   final List<Throwable> errors = new CopyOnWriteArrayList<>();
   final AtomicInteger retries503 = new AtomicInteger();
-  final AtomicInteger retriesLostReply = new AtomicInteger();
+  final AtomicInteger retriesIo = new AtomicInteger();
   private final Object lock = new Object();
   private boolean paused = true; // guarded by lock
   private boolean idle = true; // guarded by lock
@@ -137,8 +138,17 @@ final class PaymentDriver implements AutoCloseable {
     }
   }
 
+  private volatile NodeProcess cachedLeader;
+
+  /** The cluster replica to call: the last one that answered as leader, like a client that caches it. */
   private NodeProcess leader() {
-    return c.awaitReadyLeader(Optional.empty());
+    NodeProcess l = cachedLeader;
+    if (l == null) cachedLeader = l = c.awaitReadyLeader(Optional.empty());
+    return l;
+  }
+
+  private void forgetLeader() {
+    cachedLeader = null;
   }
 
   private void one() throws Exception {
@@ -156,6 +166,7 @@ final class PaymentDriver implements AutoCloseable {
         // the cluster's leader went away: ask the next one
       }
       if (inv == null) {
+        if (!fromCluster) forgetLeader();
         if (System.nanoTime() > deadline) throw new AssertionError("no invoice for payment #" + id + " within " + LIMIT);
         Thread.sleep(100);
       }
@@ -173,6 +184,7 @@ final class PaymentDriver implements AutoCloseable {
         } else if (r.status() == 503) {
           a.retries++;
           retries503.incrementAndGet();
+          forgetLeader();
           Thread.sleep(100);
         } else {
           // Refused (e.g. 400 "no route" in the instant between a new leader's /ready and the
@@ -181,9 +193,10 @@ final class PaymentDriver implements AutoCloseable {
           acknowledged = true;
         }
       } catch (java.io.IOException e) {
-        // Reply lost with the payer: was the payment committed before it died?
+        // No reply (refused, or lost with the payer): was the payment committed before it died?
         a.retries++;
-        retriesLostReply.incrementAndGet();
+        retriesIo.incrementAndGet();
+        if (fromCluster) forgetLeader();
         while (System.nanoTime() < deadline) {
           String st = NodeCluster.status(fromCluster ? leader() : c.cp, a.hash, "outbound");
           if (st.equals("absent")) break; // never committed: POST it again

@@ -118,10 +118,10 @@ class RepeatedFailoverTest {
     long failed = driver.attempts.stream().filter(a -> a.outcome.equals("failed")).count();
     System.out.printf("failover_ms ready_median=%d ready_max=%d reconnect_median=%d reconnect_max=%d%n",
         median(readyMs), max(readyMs), median(reconnectMs), max(reconnectMs));
-    System.out.printf("payments total=%d succeeded=%d failed=%d in_flight_at_kill=%d retries_503=%d retries_lost_reply=%d"
+    System.out.printf("payments total=%d succeeded=%d failed=%d in_flight_at_kill=%d retries_503=%d retries_io=%d"
         + " kills=%d setup_ms=%d run_ms=%d%n", driver.attempts.size() + beforeKill.size(),
         driver.succeeded().size() + beforeKill.size(), failed, inFlight, driver.retries503.get(),
-        driver.retriesLostReply.get(), KILLS, setupMs, msSince(t0));
+        driver.retriesIo.get(), KILLS, setupMs, msSince(t0));
     assertThat(kills).hasSize(KILLS);
   }
 
