@@ -236,7 +236,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     // One payment per invoice: the ledger refuses FAILED/SUCCEEDED -> PENDING, and a refused
     // commit stops the node, so a second attempt must be turned away here, before LDK sees it.
     synchronized (payLock) {
-      Optional<String> known = LdkNode.paymentHashOf(bolt11);
+      Optional<String> known = LdkNode.payableHashOf(bolt11);
       if (known.isPresent()) {
         Optional<PaymentView> prior = payment(known.get(), Direction.OUTBOUND);
         if (prior.isPresent()) {
@@ -250,6 +250,9 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
       } catch (NodeException e) {
         throw e;
       } catch (RuntimeException e) {
+        // LDK refused, but the attempt is staged (PENDING, and FAILED unless the events settle
+        // it): answer once the ledger has it, so a retry of this invoice meets the check above.
+        if (known.isPresent()) awaitInLedger(known.get());
         throw new NodeException(NodeException.Kind.BAD_REQUEST, "cannot pay this invoice: " + e.getMessage());
       }
     }
@@ -262,6 +265,18 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     }
     throw new NodeException(NodeException.Kind.UNAVAILABLE, "payment " + hash + " was started but is not in the ledger yet;"
         + " poll GET /v1/payments/" + hash + "?direction=outbound");
+  }
+
+  private void awaitInLedger(String hash) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (payment(hash, Direction.OUTBOUND).isPresent()) return;
+      } catch (NodeException e) {
+        return; // the store does not answer: the commit of the attempt will not either
+      }
+      sleep(20);
+    }
   }
 
   @Override
