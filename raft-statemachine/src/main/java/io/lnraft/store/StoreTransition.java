@@ -210,8 +210,6 @@ public final class StoreTransition {
         return Optional.of(conflict("payment " + hex(p.getPaymentHash()) + " (" + p.getDirection() + ") is already final ("
             + was + "); it cannot become " + p.getStatus()));
       }
-    }
-    if (old.isPresent()) {
       // A node restarted between PENDING and the outcome may no longer know the amount or the
       // description (LDK reports only the hash): fields it leaves empty keep the recorded values.
       PaymentRecord was = old.get();

@@ -174,6 +174,22 @@ class StoreTransitionTest {
   }
 
   @Test
+  void aFinalStatusWithoutAmountKeepsTheAmountRecordedAtTheStart() throws Exception {
+    long e = acquire("r1", 1);
+    PaymentRecord pending = PaymentRecord.newBuilder().setPaymentHash(ByteString.copyFrom(filled(32, 4)))
+        .setDirection(PaymentDirection.OUTBOUND).setStatus(PaymentStatus.PENDING).setAmountMsat(1003).build();
+    // After a failover the new leader's LDK reports PaymentSent without the amount.
+    PaymentRecord sentByNextLeader = pending.toBuilder().setStatus(PaymentStatus.SUCCEEDED).setAmountMsat(0).setFeeMsat(0).build();
+    commit(e, Ops.recordPayment(pending));
+    commit(e, Ops.recordPayment(sentByNextLeader));
+    assertThat(StoreQueries.events(state, 1, 10).getEventsList()).extracting(ev -> ev.getPayment().getAmountMsat())
+        .containsExactly(1003L);
+    PaymentRecord stored = PaymentRecord.parseFrom(state.get(Table.PAYMENTS, StoreKeys.payment(PaymentDirection.OUTBOUND, filled(32, 4))).get());
+    assertThat(stored.getStatus()).isEqualTo(PaymentStatus.SUCCEEDED);
+    assertThat(stored.getAmountMsat()).isEqualTo(1003);
+  }
+
+  @Test
   void kvCompareAndSet() {
     long e = acquire("r1", 1);
     assertThat(commit(e, Ops.putKv("peers/a", new byte[] {1}, OptionalLong.of(0))).getStatus()).isEqualTo(Status.OK);

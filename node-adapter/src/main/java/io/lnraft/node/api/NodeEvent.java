@@ -27,6 +27,8 @@ public record NodeEvent(
   /** Event types; the JSON names are the lowercase forms. */
   public enum Type {
     PAYMENT_RECEIVED,
+    /** An outbound payment was started; its outcome follows as PAYMENT_SENT or PAYMENT_FAILED. */
+    PAYMENT_PENDING,
     PAYMENT_SENT,
     PAYMENT_FAILED,
     CHANNEL_OPENED,
@@ -34,7 +36,7 @@ public record NodeEvent(
 
     /** Whether events of this type carry a payment hash (else a channel id). */
     public boolean isPayment() {
-      return this == PAYMENT_RECEIVED || this == PAYMENT_SENT || this == PAYMENT_FAILED;
+      return this == PAYMENT_RECEIVED || this == PAYMENT_PENDING || this == PAYMENT_SENT || this == PAYMENT_FAILED;
     }
   }
 

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       io.lnraft.config.cli.InitClusterCommand.class,
       io.lnraft.store.cli.ReplicaCommand.class,
       io.lnraft.store.cli.StatusCommand.class,
+      io.lnraft.store.cli.TransferLeaderCommand.class,
       io.lnraft.store.cli.LocalClusterCommand.class,
       NodeCommand.class,
       io.lnraft.node.demo.DemoCommand.class,

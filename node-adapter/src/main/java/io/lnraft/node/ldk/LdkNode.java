@@ -554,6 +554,17 @@ public final class LdkNode implements AutoCloseable {
    * PENDING record before the HTLC is offered, so the ledger knows the payment in the same commit
    * as the channel state that carries it; the final state comes from {@link #processEvents()}.
    */
+  /**
+   * The payment hash (hex) of a BOLT 11 invoice that {@link #payInvoice} would record in the
+   * ledger (it decodes and carries an amount); empty otherwise.
+   */
+  public static java.util.Optional<String> payableHashOf(String bolt11) {
+    Result_InvoiceParseOrSemanticErrorZ parsed = Invoice.from_str(bolt11);
+    return parsed instanceof Result_InvoiceParseOrSemanticErrorZ.Result_InvoiceParseOrSemanticErrorZ_OK ok
+        && ok.res.amount_milli_satoshis() instanceof Option_u64Z.Some
+        ? java.util.Optional.of(HEX.formatHex(ok.res.payment_hash())) : java.util.Optional.empty();
+  }
+
   public String payInvoice(String bolt11) {
     Result_InvoiceParseOrSemanticErrorZ parsed = Invoice.from_str(bolt11);
     if (!(parsed instanceof Result_InvoiceParseOrSemanticErrorZ.Result_InvoiceParseOrSemanticErrorZ_OK ok)) {

@@ -231,12 +231,27 @@ final class LeaderNode implements AutoCloseable {
 
   /** Remembers a peer in the replicated kv (so the next leader dials it) and dials it now. */
   void addPeer(String nodeIdHex, HostPort address) throws Exception {
-    knownPeers.put(nodeIdHex, address);
+    Map<String, HostPort> next = new java.util.TreeMap<>(knownPeers);
+    next.put(nodeIdHex, address);
     StringBuilder sb = new StringBuilder();
-    knownPeers.forEach((k, v) -> sb.append(k).append(' ').append(v).append('\n'));
+    next.forEach((k, v) -> sb.append(k).append(' ').append(v).append('\n'));
     store.commit(epoch.getEpoch(), List.of(Ops.putKv(PEER_KEY_PREFIX + "index", sb.toString().getBytes(StandardCharsets.UTF_8),
         OptionalLong.empty()))).get(10, TimeUnit.SECONDS);
-    transport.connect(HexFormat.of().parseHex(nodeIdHex), address.host(), address.port()).get(15, TimeUnit.SECONDS);
+    byte[] id = HexFormat.of().parseHex(nodeIdHex);
+    try {
+      // Known to the reconnect loop only after this dial: two dials at once make LDK refuse one.
+      transport.connect(id, address.host(), address.port()).get(15, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // A dial of the reconnect loop (a peer added again) may have won the race: connected is connected.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+      while (System.nanoTime() < deadline) {
+        if (transport.connectedPeers().stream().anyMatch(p -> java.util.Arrays.equals(p, id))) return;
+        Thread.sleep(50);
+      }
+      throw e;
+    } finally {
+      knownPeers.put(nodeIdHex, address);
+    }
   }
 
   private void reconnect() {

@@ -82,6 +82,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     return t;
   });
   private volatile LeaderNode leader;
+  private final Object payLock = new Object();
   private volatile boolean closed;
 
   /** Settings of the node that the replica config does not carry (yet). */
@@ -114,12 +115,22 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
         lifecycle.execute(() -> stopLeader("lost Raft leadership (term " + term + ")"));
       }
     });
+    // The replica may have become the ready leader before the listener above was registered (a
+    // one-replica group does so during ReplicaServer.start; a restarted replica can win an election
+    // that fast): that event went to no one, and nothing would ever start the node. Look once now;
+    // becomeLeader ignores a second event for a term it already serves.
+    if (replica.isReadyLeader()) {
+      long term = replica.currentTerm();
+      lifecycle.execute(() -> becomeLeader(settings, term));
+    }
     LOG.info("replica {} serving: raft {}, api {}, node {} on {}", config.replicaId(), config.self().raft(), api.address(),
         HEX.formatHex(nodeId), config.network());
   }
 
   private void becomeLeader(LeaderNode.Settings settings, long term) {
     if (closed) return;
+    LeaderNode current = leader;
+    if (current != null && current.term() == term && current.ready()) return; // this term's node already runs
     stopLeader("a new term began");
     long t0 = System.nanoTime();
     try {
@@ -227,12 +238,28 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
           + " ask the payee for an invoice with an amount");
     }
     String hash;
-    try {
-      hash = gated(() -> requireLeader().ldk().payInvoice(bolt11));
-    } catch (NodeException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw new NodeException(NodeException.Kind.BAD_REQUEST, "cannot pay this invoice: " + e.getMessage());
+    // One payment per invoice: the ledger refuses FAILED/SUCCEEDED -> PENDING, and a refused
+    // commit stops the node, so a second attempt must be turned away here, before LDK sees it.
+    synchronized (payLock) {
+      Optional<String> known = LdkNode.payableHashOf(bolt11);
+      if (known.isPresent()) {
+        Optional<PaymentView> prior = payment(known.get(), Direction.OUTBOUND);
+        if (prior.isPresent()) {
+          throw new NodeException(NodeException.Kind.CONFLICT, "this invoice was already paid or attempted (status "
+              + prior.get().status().name().toLowerCase(java.util.Locale.ROOT) + "); see GET /v1/payments/" + known.get()
+              + "?direction=outbound, and ask the payee for a new invoice to pay again");
+        }
+      }
+      try {
+        hash = gated(() -> requireLeader().ldk().payInvoice(bolt11));
+      } catch (NodeException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        // LDK refused, but the attempt is staged (PENDING, and FAILED unless the events settle
+        // it): answer once the ledger has it, so a retry of this invoice meets the check above.
+        if (known.isPresent()) awaitInLedger(known.get());
+        throw new NodeException(NodeException.Kind.BAD_REQUEST, "cannot pay this invoice: " + e.getMessage());
+      }
     }
     // Return once the payment is in the replicated ledger (PENDING or already final).
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -243,6 +270,18 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     }
     throw new NodeException(NodeException.Kind.UNAVAILABLE, "payment " + hash + " was started but is not in the ledger yet;"
         + " poll GET /v1/payments/" + hash + "?direction=outbound");
+  }
+
+  private void awaitInLedger(String hash) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (payment(hash, Direction.OUTBOUND).isPresent()) return;
+      } catch (NodeException e) {
+        return; // the store does not answer: the commit of the attempt will not either
+      }
+      sleep(20);
+    }
   }
 
   @Override
@@ -355,8 +394,13 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
   static NodeEvent toEvent(LedgerEvent e) {
     if (e.hasPayment()) {
       PaymentRecord p = e.getPayment();
-      NodeEvent.Type t = p.getStatus() == PaymentStatus.FAILED ? NodeEvent.Type.PAYMENT_FAILED
-          : p.getDirection() == PaymentDirection.INBOUND ? NodeEvent.Type.PAYMENT_RECEIVED : NodeEvent.Type.PAYMENT_SENT;
+      // The ledger records every status change, PENDING included: a started payment is not a sent one.
+      NodeEvent.Type t = switch (p.getStatus()) {
+        case FAILED -> NodeEvent.Type.PAYMENT_FAILED;
+        case SUCCEEDED -> p.getDirection() == PaymentDirection.INBOUND ? NodeEvent.Type.PAYMENT_RECEIVED
+            : NodeEvent.Type.PAYMENT_SENT;
+        default -> NodeEvent.Type.PAYMENT_PENDING;
+      };
       return new NodeEvent(e.getSeq(), t, Optional.of(HEX.formatHex(p.getPaymentHash().toByteArray())), Optional.empty(),
           p.getAmountMsat(), Instant.ofEpochMilli(p.getUpdatedAtMs()));
     }

@@ -55,7 +55,8 @@ final class NodeProcess implements AutoCloseable {
   void start(List<String> extraJvmArgs) throws Exception {
     Path tmp = Files.createDirectories(logFile.resolveSibling(name + "-tmp"));
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx384m", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp)); // own copy of LDK's native library
+        "-Xmx384m", "-XX:TieredStopAtLevel=1", "-DLNRAFT_TEST_LOG=" + System.getProperty("LNRAFT_TEST_LOG", "INFO"),
+        "-Djava.io.tmpdir=" + tmp)); // own copy of LDK's native library
     cmd.addAll(extraJvmArgs);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LnraftCli.class.getName(), "node", "--config",
         config.toString()));
@@ -106,6 +107,18 @@ final class NodeProcess implements AutoCloseable {
   void awaitOutputDrained() throws InterruptedException {
     Thread t = reader;
     if (t != null) t.join(5_000);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** Sends a signal by name (STOP, CONT) with kill(1); bounded. */
+  void signal(String name) throws Exception {
+    Process k = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).redirectErrorStream(true).start();
+    if (!k.waitFor(5, TimeUnit.SECONDS) || k.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + pid() + " failed: " + new String(k.getInputStream().readAllBytes()));
+    }
   }
 
   boolean alive() {
