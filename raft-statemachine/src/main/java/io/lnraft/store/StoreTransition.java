@@ -212,11 +212,11 @@ public final class StoreTransition {
       }
       // A node restarted between PENDING and the outcome may no longer know the amount or the
       // description (LDK reports only the hash): fields it leaves empty keep the recorded values.
-      PaymentRecord was = old.get();
+      PaymentRecord recorded = old.get();
       PaymentRecord.Builder merged = p.toBuilder();
-      if (p.getAmountMsat() == 0) merged.setAmountMsat(was.getAmountMsat());
-      if (p.getDescription().isEmpty()) merged.setDescription(was.getDescription());
-      if (p.getPreimage().isEmpty()) merged.setPreimage(was.getPreimage());
+      if (p.getAmountMsat() == 0) merged.setAmountMsat(recorded.getAmountMsat());
+      if (p.getDescription().isEmpty()) merged.setDescription(recorded.getDescription());
+      if (p.getPreimage().isEmpty()) merged.setPreimage(recorded.getPreimage());
       p = merged.build();
     }
     s.put(Table.PAYMENTS, key, p.toByteArray());
