@@ -64,19 +64,29 @@ public final class RaftStoreClient implements ReplicatedStore {
         .setMaxSleepTime(TimeDuration.valueOf(500, TimeUnit.MILLISECONDS))
         .setMaxAttempts(Math.max(3, (int) (deadline.toMillis() / 100)))
         .build();
-    // Retries stop once a request has been pending for the deadline: a request reported as
-    // unknown must not keep retrying (and maybe commit) long after its caller gave up.
+    // Retries stop once a request has been pending for the deadline (a request reported as unknown
+    // must not keep retrying, and maybe commit, long after its caller gave up) or after the
+    // backoff's attempt count, for every request type: Ratis' own fallbacks retry forever with
+    // no sleep (admin calls such as group info included), which can pin a caller's thread.
     TimeDuration limit = TimeDuration.valueOf(deadline.toMillis(), TimeUnit.MILLISECONDS);
     org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy.Builder rb =
         org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy.newBuilder();
-    for (var type : new org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase[] {
-        org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.WRITE,
-        org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.READ,
-        org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.STALEREAD,
-        org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.WATCH}) {
-      rb.setRetryPolicy(type, backoff).setTimeout(type, limit);
+    for (var type : org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.values()) {
+      rb.setRetryPolicy(type, backoff).setTimeout(type, limit); // every type: no retry-forever fallback
     }
-    org.apache.ratis.retry.RetryPolicy retry = rb.build();
+    org.apache.ratis.retry.RetryPolicy byType = rb.build();
+    org.apache.ratis.retry.RetryPolicy retry = new org.apache.ratis.retry.RetryPolicy() {
+      @Override
+      public Action handleAttemptFailure(Event event) {
+        return event instanceof org.apache.ratis.client.retry.ClientRetryEvent ? byType.handleAttemptFailure(event)
+            : backoff.handleAttemptFailure(event);
+      }
+
+      @Override
+      public String toString() {
+        return byType.toString();
+      }
+    };
     RaftClient.Builder b = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties).setRetryPolicy(retry);
     preferredLeader.ifPresent(b::setLeaderId);
     this.client = b.build();

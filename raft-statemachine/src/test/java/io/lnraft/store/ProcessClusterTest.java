@@ -89,7 +89,7 @@ class ProcessClusterTest {
 
   LeaderInfo awaitLeaderOtherThan(RaftStoreClient client, RaftGroup group, int excluded) {
     LeaderInfo[] found = new LeaderInfo[1];
-    Awaitility.await("leader").atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).until(() -> {
+    Awaitility.await("leader").atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).until(() -> {
       Optional<LeaderInfo> l = leader(client, group);
       l.filter(x -> x.position() != excluded).ifPresent(x -> found[0] = x);
       return found[0] != null;
