@@ -1,14 +1,9 @@
 package io.lnraft.node.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lnraft.node.cli.LnraftCli;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +15,6 @@ import java.util.concurrent.TimeUnit;
 
 /** One `lnraft node` process (a replica with its Lightning node) and a client of its REST API. */
 final class NodeProcess implements AutoCloseable {
-  static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   final String name;
   final Path config;
@@ -125,28 +118,20 @@ final class NodeProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
+  /** The operator API of this process, through the product's own client. */
+  private io.lnraft.node.demo.ApiClient api() {
+    return new io.lnraft.node.demo.ApiClient(apiBase.substring("http://".length()), token);
+  }
+
   boolean ready() {
-    try {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(apiBase + "/ready")).timeout(Duration.ofSeconds(2)).build(),
-          HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200;
-    } catch (Exception e) {
-      return false;
-    }
+    return api().ready();
   }
 
   record Reply(int status, JsonNode body) {}
 
   Reply call(String method, String path, Object body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(apiBase + path)).timeout(Duration.ofSeconds(20))
-        .header("Authorization", "Bearer " + token);
-    if (body == null) {
-      b.method(method, HttpRequest.BodyPublishers.noBody());
-    } else {
-      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
-    }
-    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    return new Reply(r.statusCode(), r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body()));
+    io.lnraft.node.demo.ApiClient.Reply r = api().call(method, path, body);
+    return new Reply(r.status(), r.body());
   }
 
   JsonNode ok(String method, String path, Object body) throws Exception {
