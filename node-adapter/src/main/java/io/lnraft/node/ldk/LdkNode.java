@@ -596,6 +596,7 @@ public final class LdkNode implements AutoCloseable {
 
   /** Opens a channel to a connected peer; returns the temporary channel id (hex). */
   public String openChannel(byte[] peerNodeId, long sat, long pushMsat) {
+    io.lnraft.node.gate.NodeIds.requireValid(peerNodeId); // an invalid key panics inside the binding
     Result__u832APIErrorZ r = channelManager.create_channel(peerNodeId, sat, pushMsat, 0, null);
     if (r instanceof Result__u832APIErrorZ.Result__u832APIErrorZ_OK ok) return HEX.formatHex(ok.res);
     throw new LdkException("create_channel failed: " + describe(((Result__u832APIErrorZ.Result__u832APIErrorZ_Err) r).err));

@@ -153,9 +153,7 @@ public final class NettyPeerTransport implements AutoCloseable {
    * the socket. The host is resolved on the calling thread.
    */
   public CompletableFuture<Void> connect(byte[] theirNodeId33, String host, int port) {
-    if (theirNodeId33.length != 33) {
-      throw new IllegalArgumentException("node id must be 33 bytes, got " + theirNodeId33.length);
-    }
+    io.lnraft.node.gate.NodeIds.requireValid(theirNodeId33); // an invalid key panics inside the binding
     CompletableFuture<Void> done = new CompletableFuture<>();
     if (closed) {
       done.completeExceptionally(new IllegalStateException("transport closed"));
@@ -222,6 +220,7 @@ public final class NettyPeerTransport implements AutoCloseable {
 
   /** Asks LDK to drop a peer; LDK then tells us to close its socket. */
   public void disconnect(byte[] nodeId33) {
+    io.lnraft.node.gate.NodeIds.requireValid(nodeId33);
     gate.underGate(
         () -> {
           peerManager.disconnect_by_node_id(nodeId33, false);

@@ -300,6 +300,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
 
   @Override
   public ChannelView openChannel(String nodeIdHex, long capacitySat, long pushMsat) {
+    requireNodeId(nodeIdHex);
     String tmpId;
     try {
       tmpId = gated(() -> requireLeader().ldk().openChannel(HEX.parseHex(nodeIdHex), capacitySat, pushMsat));
@@ -341,6 +342,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
 
   @Override
   public void connectPeer(String nodeIdHex, String host, int port) {
+    requireNodeId(nodeIdHex);
     try {
       requireLeader().addPeer(nodeIdHex, new HostPort(host, port));
     } catch (NodeException e) {
@@ -390,6 +392,13 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  private static void requireNodeId(String hex) {
+    if (!io.lnraft.node.gate.NodeIds.isValid(HEX.parseHex(hex))) {
+      throw new NodeException(NodeException.Kind.BAD_REQUEST, "node_id " + hex
+          + " is not a valid public key (not a point on secp256k1); check the id you were given");
+    }
+  }
 
   static NodeEvent toEvent(LedgerEvent e) {
     if (e.hasPayment()) {

@@ -45,6 +45,7 @@ class NodeFailoverTest {
       paid.add(new Expected(c.pay(leader, cp, 20_000 + i), true, 20_000 + i)); // cluster -> counterparty (a withdrawal)
       net += 10_000 - 20_000;
     }
+    assertBadInputChangesNothing(leader);
     JsonNode before = leader.ok("POST", "/v1/invoices", Map.of("amount_msat", 77_000, "description", "before the kill"));
 
     long killAt = System.nanoTime();
@@ -81,5 +82,45 @@ class NodeFailoverTest {
     // Ledger: every acknowledged payment present once, feed contiguous, no channel closed on either side.
     c.assertLedgers(next, paid);
     c.assertBalances(next, net);
+  }
+
+  /**
+   * Bad input against the real node (not the HTTP layer's test double): a garbage invoice, an
+   * unknown channel, an unknown peer, a missing token, and garbage bytes on the peer port. Each
+   * gets a clear error; the ledger and the channel do not change; the node keeps serving.
+   */
+  private void assertBadInputChangesNothing(NodeProcess leader) throws Exception {
+    JsonNode eventsBefore = leader.ok("GET", "/v1/events?after=0&limit=1000", null).get("events");
+    JsonNode channelBefore = leader.ok("GET", "/v1/channels", null).get("channels");
+
+    NodeProcess.Reply garbageInvoice = leader.call("POST", "/v1/payments", Map.of("invoice", "lnbcrt1thisisnotaninvoice"));
+    assertThat(garbageInvoice.status()).isEqualTo(400);
+    assertThat(garbageInvoice.body().get("message").asText()).isNotBlank();
+    NodeProcess.Reply unknownChannel = leader.call("DELETE", "/v1/channels/" + "ab".repeat(32) + "?force=false", null);
+    assertThat(unknownChannel.status()).isEqualTo(404);
+    NodeProcess.Reply unknownPeer = leader.call("POST", "/v1/channels",
+        Map.of("node_id", "02" + "11".repeat(32), "capacity_sat", 100_000, "push_msat", 0));
+    assertThat(unknownPeer.status()).isBetween(400, 409);
+    NodeProcess.Reply malformed = leader.call("POST", "/v1/invoices", Map.of("amount_msat", -5, "description", "x"));
+    assertThat(malformed.status()).isEqualTo(400);
+    assertThat(malformed.body().get("message").asText()).contains("amount_msat");
+    java.net.http.HttpResponse<String> noToken = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(leader.apiBase + "/v1/info")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(noToken.statusCode()).isEqualTo(401);
+    // Garbage on the peer port: the handshake fails, that socket is closed, the listener stays up.
+    var peerAddr = c.layout.configs().get(c.replicas.indexOf(leader)).self().peer();
+    try (java.net.Socket raw = new java.net.Socket(peerAddr.host(), peerAddr.port())) {
+      raw.setSoTimeout(10_000);
+      raw.getOutputStream().write(new byte[] {(byte) 0xff, 0x00, 0x13, 0x37, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+          0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+          0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42});
+      assertThat(raw.getInputStream().read()).as("the node closes a socket that sends garbage").isEqualTo(-1);
+    }
+    assertThat(leader.ok("GET", "/v1/events?after=0&limit=1000", null).get("events")).isEqualTo(eventsBefore);
+    JsonNode channelAfter = leader.ok("GET", "/v1/channels", null).get("channels");
+    assertThat(channelAfter.get(0).get("local_balance_msat")).isEqualTo(channelBefore.get(0).get("local_balance_msat"));
+    assertThat(channelAfter.get(0).get("state").asText()).isEqualTo("active");
+    assertThat(leader.ready()).isTrue();
   }
 }
