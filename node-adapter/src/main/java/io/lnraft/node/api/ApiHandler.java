@@ -38,6 +38,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
   /** Pipelined requests waiting on one connection before we stop reading from it. */
   private static final int MAX_QUEUED = 16;
+  /** The Prometheus text exposition format, version 0.0.4. */
+  static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
   private record Pending(ApiRequest request, boolean keepAlive, Optional<ApiResponse> immediate, long startNanos) {}
 
@@ -146,15 +148,19 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
   static FullHttpResponse toHttp(ApiResponse response, boolean keepAlive) {
     byte[] body;
-    try {
-      body = JsonBody.MAPPER.writeValueAsBytes(response.body());
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("a JSON tree always serializes", e);
+    if (response.text() != null) {
+      body = response.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    } else {
+      try {
+        body = JsonBody.MAPPER.writeValueAsBytes(response.body());
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("a JSON tree always serializes", e);
+      }
     }
     FullHttpResponse http = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
         HttpResponseStatus.valueOf(response.status()), Unpooled.wrappedBuffer(body));
     http.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+        .set(HttpHeaderNames.CONTENT_TYPE, response.text() != null ? PROMETHEUS_TEXT : HttpHeaderValues.APPLICATION_JSON)
         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
         .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
     response.headers().forEach((k, v) -> http.headers().set(k, v));

@@ -52,9 +52,17 @@ final class ApiRoutes {
   private final ScheduledExecutorService timers;
   private final Duration operationTimeout;
   private final Duration maxEventWait;
+  private final Optional<Supplier<String>> metrics;
 
   ApiRoutes(NodeOperations node, byte[] token, Supplier<Boolean> isReadyLeader,
       ExecutorService operations, ScheduledExecutorService timers, ApiServerConfig config) {
+    this(node, token, isReadyLeader, operations, timers, config, Optional.empty());
+  }
+
+  ApiRoutes(NodeOperations node, byte[] token, Supplier<Boolean> isReadyLeader,
+      ExecutorService operations, ScheduledExecutorService timers, ApiServerConfig config,
+      Optional<Supplier<String>> metrics) {
+    this.metrics = metrics;
     this.node = node;
     this.token = token;
     this.isReadyLeader = isReadyLeader;
@@ -85,6 +93,13 @@ final class ApiRoutes {
       return isReadyLeader.get()
           ? done(200, JsonViews.object().put("status", "ready"))
           : done(503, JsonViews.object().put("status", "not_ready"));
+    }
+    if (path.equals("/metrics")) {
+      // No auth, like /health: scrapers. The exposition holds counts and timings only, never a
+      // seed, token, preimage or payment hash. Rendered on an operation thread, not here.
+      allow(r, "GET");
+      Supplier<String> scrape = metrics.orElseThrow(() -> ApiError.notFound("metrics are not enabled on this server"));
+      return call(scrape::get).thenApply(text -> ApiResponse.text(200, text));
     }
     if (!path.equals("/v1") && !path.startsWith("/v1/")) {
       throw ApiError.notFound("no route " + clip(path) + "; see /v1/...");

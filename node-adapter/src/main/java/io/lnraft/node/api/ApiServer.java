@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +49,7 @@ public final class ApiServer implements AutoCloseable {
   private final byte[] token;
   private final Supplier<Boolean> isReadyLeader;
   private final ApiServerConfig config;
+  private final Optional<Supplier<String>> metrics;
   private EventLoopGroup acceptor;
   private EventLoopGroup io;
   private ThreadPoolExecutor operations;
@@ -61,6 +63,17 @@ public final class ApiServer implements AutoCloseable {
    * @param config bind address and limits
    */
   public ApiServer(NodeOperations node, byte[] bearerToken, Supplier<Boolean> isReadyLeader, ApiServerConfig config) {
+    this(node, bearerToken, isReadyLeader, config, Optional.empty());
+  }
+
+  /**
+   * As {@link #ApiServer(NodeOperations, byte[], Supplier, ApiServerConfig)}, plus {@code GET
+   * /metrics} (no auth) answering {@code metrics.get()} as Prometheus text; the supplier runs on
+   * an operation thread under the operation timeout, never on a network thread.
+   */
+  public ApiServer(NodeOperations node, byte[] bearerToken, Supplier<Boolean> isReadyLeader, ApiServerConfig config,
+      Optional<Supplier<String>> metrics) {
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.node = Objects.requireNonNull(node, "node");
     this.token = checkToken(Objects.requireNonNull(bearerToken, "bearerToken").clone());
     this.isReadyLeader = Objects.requireNonNull(isReadyLeader, "isReadyLeader");
@@ -70,6 +83,12 @@ public final class ApiServer implements AutoCloseable {
   public ApiServer(NodeOperations node, String bearerToken, Supplier<Boolean> isReadyLeader, ApiServerConfig config) {
     this(node, Objects.requireNonNull(bearerToken, "bearerToken").getBytes(StandardCharsets.UTF_8),
         isReadyLeader, config);
+  }
+
+  public ApiServer(NodeOperations node, String bearerToken, Supplier<Boolean> isReadyLeader, ApiServerConfig config,
+      Optional<Supplier<String>> metrics) {
+    this(node, Objects.requireNonNull(bearerToken, "bearerToken").getBytes(StandardCharsets.UTF_8),
+        isReadyLeader, config, metrics);
   }
 
   private static byte[] checkToken(byte[] t) {
@@ -94,7 +113,7 @@ public final class ApiServer implements AutoCloseable {
     operations = new ThreadPoolExecutor(config.operationThreads(), config.operationThreads(), 0,
         TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.operationQueue()),
         new DefaultThreadFactory("lnraft-api-op", true));
-    ApiRoutes routes = new ApiRoutes(node, token, isReadyLeader, operations, io, config);
+    ApiRoutes routes = new ApiRoutes(node, token, isReadyLeader, operations, io, config, metrics);
     int maxBody = config.maxBodyBytes();
     try {
       listener = new ServerBootstrap()

@@ -87,6 +87,10 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
   private final AtomicLong bytesCommitted = new AtomicLong();
   private final AtomicLong peerBytesReleased = new AtomicLong();
   private final AtomicLong leaseChecks = new AtomicLong();
+  /** Process-wide meters (shared by every term's committer, so they never reset); null if unmetered. */
+  private io.micrometer.core.instrument.Timer commitTimer;
+  private io.micrometer.core.instrument.Counter commitCounter;
+  private io.micrometer.core.instrument.Counter commitBytesCounter;
 
   /**
    * @param epoch the writer epoch this node instance acquired
@@ -104,6 +108,24 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
     this.onFailure = onFailure;
     this.thread = new Thread(this::run, "lnraft-committer-e" + epoch);
     this.thread.setDaemon(true);
+  }
+
+  /**
+   * Records into {@code registry}: {@code lnraft.gate.commit.latency} (timer, submit to
+   * acknowledgement, with a percentile histogram), {@code lnraft.gate.commits} and {@code
+   * lnraft.gate.committed.bytes}. Before {@link #start()} only (the thread start publishes them).
+   */
+  public GatedCommitter meteredBy(io.micrometer.core.instrument.MeterRegistry registry) {
+    if (thread.isAlive()) throw new IllegalStateException("meteredBy after start");
+    commitTimer = io.micrometer.core.instrument.Timer.builder("lnraft.gate.commit.latency")
+        .description("gated commit of one batch, submit to acknowledgement")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
+        .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+    commitCounter = io.micrometer.core.instrument.Counter.builder("lnraft.gate.commits")
+        .description("batches committed by the gated committer").register(registry);
+    commitBytesCounter = io.micrometer.core.instrument.Counter.builder("lnraft.gate.committed.bytes")
+        .baseUnit("bytes").description("op bytes committed by the gated committer").register(registry);
+    return this;
   }
 
   /** Starts the committer thread. Separate from the constructor so the node can be wired first. */
@@ -253,12 +275,19 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
       }
       lastManager = mgr;
       leaseFrom = sentAt; // a majority accepted our epoch after sentAt
+      long tookNanos = System.nanoTime() - sentAt;
       synchronized (latencies) {
-        latencies[(int) (latencyCount++ % LATENCY_WINDOW)] = System.nanoTime() - sentAt;
+        latencies[(int) (latencyCount++ % LATENCY_WINDOW)] = tookNanos;
       }
+      long batchBytes = commitOps.stream().mapToLong(Op::getSerializedSize).sum();
       commits.incrementAndGet();
       opsCommitted.addAndGet(commitOps.size());
-      bytesCommitted.addAndGet(commitOps.stream().mapToLong(Op::getSerializedSize).sum());
+      bytesCommitted.addAndGet(batchBytes);
+      if (commitTimer != null) {
+        commitTimer.record(tookNanos, TimeUnit.NANOSECONDS);
+        commitCounter.increment();
+        commitBytesCounter.increment(batchBytes);
+      }
       if (FaultInjection.ARMED) FaultInjection.reached(FaultInjection.Point.AFTER_COMMIT_BEFORE_RELEASE, crashCycle);
     }
     if (!takenBytes.isEmpty() || !takenTx.isEmpty()) {

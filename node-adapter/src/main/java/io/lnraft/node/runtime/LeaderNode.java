@@ -68,7 +68,8 @@ final class LeaderNode implements AutoCloseable {
   private volatile boolean closed;
 
   record Settings(String replicaId, BitcoinNetwork network, byte[] ldkSeed, HostPort peerListen, Duration commitTimeout,
-      Duration lease, Duration reconnectInterval, int maxPeerConnections) {}
+      Duration lease, Duration reconnectInterval, int maxPeerConnections,
+      io.micrometer.core.instrument.MeterRegistry registry) {}
 
   /** Builds and starts the node; throws if any step fails (the caller then stays a follower). */
   LeaderNode(Settings s, WriterEpoch epoch, long term, RaftStoreClient store, BitcoindRpcClient rpc,
@@ -82,7 +83,7 @@ final class LeaderNode implements AutoCloseable {
     LdkNode[] holder = new LdkNode[1];
     this.committer = new GatedCommitter(store, epoch.getEpoch(), () -> holder[0].serializeManager(),
         tx -> rpc.sendRawTransaction(org.bitcoinj.core.Transaction.read(java.nio.ByteBuffer.wrap(tx))),
-        s.commitTimeout(), s.lease(), onFailure);
+        s.commitTimeout(), s.lease(), onFailure).meteredBy(s.registry());
     java.util.Optional<ChainTip> freshTip = state.getManager().isEmpty()
         ? java.util.Optional.of(new ChainTip(rpc.getBestBlockHash(), rpc.getBlockCount())) : java.util.Optional.empty();
     long nowSecs = System.currentTimeMillis() / 1000;

@@ -75,6 +75,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
   private final byte[] nodeId;
   private final BitcoinNetwork network;
   private final ApiServer api;
+  private final NodeMetrics metrics;
   private final ExecutorService lifecycle = Executors.newSingleThreadExecutor(r -> new Thread(r, "lnraft-lifecycle"));
   private final ScheduledExecutorService waits = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "lnraft-event-waits");
@@ -95,15 +96,21 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     this.ldkSeed = LdkSeed.fromBip39Seed(options.bip39Seed());
     this.nodeId = LdkNode.nodeIdForSeed(ldkSeed);
     this.rpc = new BitcoindRpcClient(options.bitcoind());
-    this.replica = ReplicaServer.start(config, StoreMetrics.inMemory());
+    // One registry per process: the replica's meters (apply), the client's (commit latency), the
+    // gated committer's, the node's and the JVM's, all scraped at GET /metrics.
+    this.metrics = new NodeMetrics();
+    StoreMetrics storeMetrics = new StoreMetrics(metrics.registry());
+    this.replica = ReplicaServer.start(config, storeMetrics);
     this.store = new RaftStoreClient(RaftGroups.group(config), RaftTuning.properties(config.raft(), config.snapshot(), Map.of()),
-        options.commitTimeout(), StoreMetrics.inMemory(), Optional.of(RaftPeerId.valueOf(config.replicaId())));
+        options.commitTimeout(), storeMetrics, Optional.of(RaftPeerId.valueOf(config.replicaId())));
+    metrics.bindNode(this);
     HostPort apiAddr = config.self().api();
-    this.api = new ApiServer(this, options.apiToken(), this::isReadyLeader, ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()));
+    this.api = new ApiServer(this, options.apiToken(), this::isReadyLeader, ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()),
+        Optional.of(metrics::scrape));
     api.start();
     Duration lease = Duration.ofMillis((long) (config.raft().electionTimeoutMin().toMillis() * config.raft().leaderLeaseRatio()));
     LeaderNode.Settings settings = new LeaderNode.Settings(config.replicaId(), network, ldkSeed, config.self().peer(),
-        options.commitTimeout(), lease, options.reconnectInterval(), options.maxPeerConnections());
+        options.commitTimeout(), lease, options.reconnectInterval(), options.maxPeerConnections(), metrics.registry());
     replica.addLeadershipListener(new LeadershipListener() {
       @Override
       public void onReadyLeader(long term) {
@@ -168,6 +175,17 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
 
   public ReplicaServer replica() {
     return replica;
+  }
+
+  /** This process's meters (tests; the API serves them at GET /metrics). */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  /** The running node, if this replica is the ready leader (for {@link NodeMetrics}). */
+  Optional<LeaderNode> readyLeader() {
+    LeaderNode l = leader;
+    return l != null && l.ready() ? Optional.of(l) : Optional.empty();
   }
 
   /** The running node's force-close count (tests, the demo); 0 when not leader. */
@@ -484,6 +502,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     }
     waits.shutdownNow();
     api.close();
+    metrics.close();
     store.close();
     try {
       replica.close();

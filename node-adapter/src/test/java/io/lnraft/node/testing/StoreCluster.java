@@ -22,14 +22,21 @@ public final class StoreCluster implements AutoCloseable {
   public final LocalClusterLayout layout;
   public final ReplicaServer[] servers = new ReplicaServer[3];
   private final List<RaftStoreClient> clients = new ArrayList<>();
+  private final StoreMetrics serverMetrics;
 
   public StoreCluster(Path dir) throws IOException {
+    this(dir, StoreMetrics.inMemory());
+  }
+
+  /** All three replicas record into {@code serverMetrics} (metrics tests). */
+  public StoreCluster(Path dir, StoreMetrics serverMetrics) throws IOException {
+    this.serverMetrics = serverMetrics;
     layout = LocalClusterLayout.generate(dir, 3);
     for (int i = 0; i < 3; i++) start(i);
   }
 
   public void start(int i) throws IOException {
-    servers[i] = ReplicaServer.start(layout.configs().get(i), StoreMetrics.inMemory());
+    servers[i] = ReplicaServer.start(layout.configs().get(i), serverMetrics);
   }
 
   public void stop(int i) throws IOException {
@@ -38,9 +45,13 @@ public final class StoreCluster implements AutoCloseable {
   }
 
   public RaftStoreClient client() {
+    return client(StoreMetrics.inMemory());
+  }
+
+  public RaftStoreClient client(StoreMetrics metrics) {
     ReplicaConfig c = layout.configs().get(0);
     RaftStoreClient client = new RaftStoreClient(RaftGroups.group(c), RaftTuning.properties(c.raft(), c.snapshot(), Map.of()),
-        Duration.ofSeconds(10), StoreMetrics.inMemory());
+        Duration.ofSeconds(10), metrics);
     clients.add(client);
     return client;
   }
