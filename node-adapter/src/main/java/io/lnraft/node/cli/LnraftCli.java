@@ -18,10 +18,17 @@ import picocli.CommandLine.Command;
       io.lnraft.config.cli.InitClusterCommand.class,
       io.lnraft.store.cli.ReplicaCommand.class,
       io.lnraft.store.cli.StatusCommand.class,
+      io.lnraft.store.cli.SnapshotCommand.class,
       io.lnraft.store.cli.TransferLeaderCommand.class,
       io.lnraft.store.cli.LocalClusterCommand.class,
       NodeCommand.class,
       io.lnraft.node.demo.DemoCommand.class,
+      ApiCommands.Info.class,
+      ApiCommands.Invoice.class,
+      ApiCommands.Pay.class,
+      ApiCommands.Channels.class,
+      ApiCommands.Peers.class,
+      ApiCommands.Events.class,
     })
 public final class LnraftCli {
   /** gRPC (shaded in Ratis) logs through java.util.logging; keep it to warnings. Held strongly. */

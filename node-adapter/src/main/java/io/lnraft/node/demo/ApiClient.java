@@ -10,7 +10,7 @@ import java.time.Duration;
 
 /** A thin client of the operator REST API (bearer token, JSON). Never logs the token. */
 public final class ApiClient {
-  static final ObjectMapper JSON = new ObjectMapper();
+  public static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final String base;

@@ -82,6 +82,35 @@ class NodeFailoverTest {
     // Ledger: every acknowledged payment present once, feed contiguous, no channel closed on either side.
     c.assertLedgers(next, paid);
     c.assertBalances(next, net);
+
+    // The thin CLI clients: asked through a follower's config, `channels` follows the 503 to the
+    // leader; `snapshot` checkpoints every live replica.
+    int follower = -1;
+    for (int i = 0; i < c.replicas.size(); i++) {
+      if (c.replicas.get(i) != next && c.replicas.get(i).alive()) follower = i;
+    }
+    assertThat(follower).isNotNegative();
+    String channels = cli("channels", "--config", c.layout.configFiles().get(follower).toString());
+    assertThat(channels).contains("\"state\" : \"active\"");
+    String snapshot = cli("snapshot", "--config", c.layout.configFiles().get(follower).toString(),
+        "--replica", c.layout.configs().get(c.replicas.indexOf(next)).replicaId());
+    assertThat(snapshot).contains("snapshot at log index");
+  }
+
+  /** Runs an lnraft command in this JVM and returns its standard output; fails on a non-zero exit. */
+  private static String cli(String... args) {
+    java.io.PrintStream saved = System.out;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int code;
+    try {
+      System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+      code = io.lnraft.node.cli.LnraftCli.run(args);
+    } finally {
+      System.setOut(saved);
+    }
+    String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(code).as("lnraft " + String.join(" ", args) + " printed: " + text).isZero();
+    return text;
   }
 
   /**
