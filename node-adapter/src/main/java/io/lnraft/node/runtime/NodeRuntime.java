@@ -148,12 +148,58 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
         return;
       }
       leader = new LeaderNode(settings, epoch, term, store, rpc,
-          reason -> lifecycle.execute(() -> stopLeader(reason)));
+          reason -> lifecycle.execute(() -> recover(settings, term, reason)));
       LOG.info("replica {} is the ready leader: epoch {}, term {}, node started in {} ms", config.replicaId(),
           epoch.getEpoch(), term, (System.nanoTime() - t0) / 1_000_000);
     } catch (Exception e) {
       LOG.warn("replica {} could not start its node in term {}: {}", config.replicaId(), term, rootMessage(e));
+      recover(settings, term, "start failed: " + rootMessage(e));
     }
+  }
+
+  /** Node (re)starts already tried in the current term; guarded by the lifecycle thread. */
+  private long recoveryTerm = -1;
+  private int recoveryAttempts;
+  static final int MAX_RESTARTS_PER_TERM = 5;
+
+  /**
+   * The node instance failed (a commit not acknowledged, a start that failed) but this replica may
+   * still be the Raft leader: a leader without a node serves nobody, so it must either start a new
+   * node under a new epoch (transient trouble: a brief loss of quorum, bitcoind unreachable) or, if
+   * that keeps failing, hand leadership to another replica. Runs on the lifecycle thread.
+   */
+  private void recover(LeaderNode.Settings settings, long term, String reason) {
+    stopLeader(reason);
+    if (closed || !replica.isReadyLeader() || replica.currentTerm() != term) return; // a new leader takes over anyway
+    if (recoveryTerm != term) {
+      recoveryTerm = term;
+      recoveryAttempts = 0;
+    }
+    recoveryAttempts++;
+    if (recoveryAttempts <= MAX_RESTARTS_PER_TERM) {
+      long backoffMs = 500L * recoveryAttempts;
+      LOG.info("replica {} is still leader of term {}: starting a new node in {} ms (attempt {} of {})", config.replicaId(),
+          term, backoffMs, recoveryAttempts, MAX_RESTARTS_PER_TERM);
+      waits.schedule(() -> lifecycle.execute(() -> becomeLeader(settings, term)), backoffMs, TimeUnit.MILLISECONDS);
+      return;
+    }
+    // Still failing: another replica may do better (its disk, its bitcoind, its network).
+    config.replicas().stream().map(r -> r.id()).filter(id -> !id.equals(config.replicaId())).findFirst().ifPresentOrElse(
+        target -> {
+          LOG.warn("replica {} could not run its node {} times in term {}: handing leadership to {}", config.replicaId(),
+              MAX_RESTARTS_PER_TERM, term, target);
+          try {
+            store.raftClient().admin().transferLeadership(RaftPeerId.valueOf(target), 10_000);
+          } catch (Exception e) {
+            LOG.warn("leadership transfer to {} failed: {}", target, rootMessage(e));
+          }
+        },
+        () -> {
+          LOG.warn("replica {} cannot run its node and has no other replica to hand over to; retrying in 5 s",
+              config.replicaId());
+          recoveryAttempts = 0;
+          waits.schedule(() -> lifecycle.execute(() -> becomeLeader(settings, term)), 5, TimeUnit.SECONDS);
+        });
   }
 
   private void stopLeader(String why) {
