@@ -177,6 +177,11 @@ final class PaymentDriver implements AutoCloseable {
     boolean acknowledged = false;
     while (!acknowledged && System.nanoTime() < deadline) {
       NodeProcess payer = fromCluster ? leader() : c.cp;
+      // Like a real payer, send only over a usable channel: right after a failover or a handover the
+      // peers are still reestablishing, and LDK refuses to send ("no route") - a refusal that would
+      // make this invoice final as FAILED although nothing was wrong but the timing.
+      long usableBy = Math.min(deadline, System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30));
+      while (System.nanoTime() < usableBy && !safeActive(payer)) Thread.sleep(50);
       try {
         NodeProcess.Reply r = payer.call("POST", "/v1/payments", Map.of("invoice", bolt11));
         if (r.status() / 100 == 2) {
@@ -260,6 +265,14 @@ final class PaymentDriver implements AutoCloseable {
       thread.join(5_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  private static boolean safeActive(NodeProcess p) {
+    try {
+      return NodeCluster.active(p);
+    } catch (Exception e) {
+      return false;
     }
   }
 }
