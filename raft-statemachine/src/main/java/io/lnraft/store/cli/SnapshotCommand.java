@@ -1,16 +1,11 @@
 package io.lnraft.store.cli;
 
-import io.lnraft.config.ConfigException;
-import io.lnraft.config.ConfigLoader;
 import io.lnraft.config.ReplicaConfig;
 import io.lnraft.config.ReplicaEndpoint;
-import io.lnraft.store.RaftGroups;
 import io.lnraft.store.RaftStoreClient;
-import io.lnraft.store.RaftTuning;
-import io.lnraft.store.StoreMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -36,21 +31,16 @@ public final class SnapshotCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ReplicaConfig cfg;
-    try {
-      cfg = ConfigLoader.load(config);
-    } catch (ConfigException e) {
-      System.err.println(e.getMessage());
-      return 2;
-    }
+    Optional<ReplicaConfig> loaded = AdminClients.load(config);
+    if (loaded.isEmpty()) return 2;
+    ReplicaConfig cfg = loaded.get();
     if (only != null && cfg.replicas().stream().noneMatch(r -> r.id().equals(only))) {
       System.err.println("no replica '" + only + "' in " + config + "; replicas: "
           + cfg.replicas().stream().map(ReplicaEndpoint::id).toList());
       return 2;
     }
     int failed = 0;
-    try (RaftStoreClient client = new RaftStoreClient(RaftGroups.group(cfg),
-        RaftTuning.properties(cfg.raft(), cfg.snapshot(), Map.of()), timeout, StoreMetrics.inMemory())) {
+    try (RaftStoreClient client = AdminClients.client(cfg, timeout)) {
       for (ReplicaEndpoint r : cfg.replicas()) {
         if (only != null && !r.id().equals(only)) continue;
         try {

@@ -1,17 +1,13 @@
 package io.lnraft.store.cli;
 
-import io.lnraft.config.ConfigException;
-import io.lnraft.config.ConfigLoader;
 import io.lnraft.config.ReplicaConfig;
 import io.lnraft.config.ReplicaEndpoint;
 import io.lnraft.store.RaftGroups;
 import io.lnraft.store.RaftStoreClient;
-import io.lnraft.store.RaftTuning;
-import io.lnraft.store.StoreMetrics;
 import io.lnraft.store.proto.WriterEpoch;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.LogInfoProto;
@@ -40,18 +36,13 @@ public final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ReplicaConfig cfg;
-    try {
-      cfg = ConfigLoader.load(config);
-    } catch (ConfigException e) {
-      System.err.println(e.getMessage());
-      return 2;
-    }
+    Optional<ReplicaConfig> loaded = AdminClients.load(config);
+    if (loaded.isEmpty()) return 2;
+    ReplicaConfig cfg = loaded.get();
     RaftGroup group = RaftGroups.group(cfg);
     int reachable = 0;
     String leader = "none";
-    try (RaftStoreClient client = new RaftStoreClient(group, RaftTuning.properties(cfg.raft(), cfg.snapshot(), Map.of()),
-        timeout, StoreMetrics.inMemory())) {
+    try (RaftStoreClient client = AdminClients.client(cfg, timeout)) {
       System.out.printf("cluster %s (group %s), %d replicas%n", cfg.clusterId(), group.getGroupId().getUuid(),
           cfg.replicas().size());
       System.out.printf("%-6s %-22s %-10s %6s %10s %10s %10s%n", "id", "raft", "role", "term", "applied", "committed",

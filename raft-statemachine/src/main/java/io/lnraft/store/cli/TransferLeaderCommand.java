@@ -1,7 +1,5 @@
 package io.lnraft.store.cli;
 
-import io.lnraft.config.ConfigException;
-import io.lnraft.config.ConfigLoader;
 import io.lnraft.config.ReplicaConfig;
 import io.lnraft.config.ReplicaEndpoint;
 import io.lnraft.store.GroupProbe;
@@ -50,13 +48,9 @@ public final class TransferLeaderCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ReplicaConfig cfg;
-    try {
-      cfg = ConfigLoader.load(config);
-    } catch (ConfigException e) {
-      System.err.println(e.getMessage());
-      return 2;
-    }
+    Optional<ReplicaConfig> loaded = AdminClients.load(config);
+    if (loaded.isEmpty()) return 2;
+    ReplicaConfig cfg = loaded.get();
     if (cfg.replicas().stream().map(ReplicaEndpoint::id).noneMatch(to::equals)) {
       System.err.println("no replica '" + to + "' in this cluster; replicas: "
           + cfg.replicas().stream().map(ReplicaEndpoint::id).toList());
