@@ -68,6 +68,8 @@ final class PaymentDriver implements AutoCloseable {
   final List<Throwable> errors = new CopyOnWriteArrayList<>();
   final AtomicInteger retries503 = new AtomicInteger();
   final AtomicInteger retriesIo = new AtomicInteger();
+  /** Payments LDK refused to send (no usable channel at that instant); retried with a new invoice. */
+  final AtomicInteger refusedBeforeSend = new AtomicInteger();
   private final Object lock = new Object();
   private boolean paused = true; // guarded by lock
   private boolean idle = true; // guarded by lock
@@ -191,6 +193,13 @@ final class PaymentDriver implements AutoCloseable {
           retries503.incrementAndGet();
           forgetLeader();
           Thread.sleep(100);
+        } else if (r.status() == 400 && r.body().path("message").asText().contains("Cannot route")) {
+          // Refused before anything was sent: the channel went down between our check and the
+          // POST (a handover or a kill right then). Nothing moved; a client pays a fresh invoice.
+          attempts.remove(a);
+          refusedBeforeSend.incrementAndGet();
+          Thread.sleep(200);
+          return;
         } else {
           // Refused (e.g. 400 "no route" in the instant between a new leader's /ready and the
           // channel's reestablish): what the payer's ledger says is the outcome.
