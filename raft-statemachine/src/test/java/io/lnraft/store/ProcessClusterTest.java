@@ -12,6 +12,12 @@ import io.lnraft.store.proto.QueryReply;
 import io.lnraft.store.proto.StartupState;
 import io.lnraft.store.proto.WriterEpoch;
 import java.io.BufferedReader;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.BeforeAll;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -34,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Three replicas in three JVMs (the real `replica` command); the leader is killed with SIGKILL. */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ProcessClusterTest {
+  private static final Path LOGS = Path.of("target", "e2e-logs", "ProcessClusterTest");
   @TempDir Path dir;
   private final Process[] procs = new Process[3];
   private LocalClusterLayout layout;
@@ -54,15 +61,23 @@ class ProcessClusterTest {
 
   void startProcess(int i) throws Exception {
     Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb = new ProcessBuilder(javaBin.toString(), "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+    // Elections and state-machine events at INFO, kept in target/e2e-logs for a failed CI run.
+    ProcessBuilder pb = new ProcessBuilder(javaBin.toString(), "-Xmx384m", "-DRATIS_TEST_LOG=INFO",
+        "-DLNRAFT_TEST_LOG=INFO", "-cp", System.getProperty("java.class.path"),
         ReplicaCommand.class.getName(), "--config", layout.configFiles().get(i).toString());
     pb.redirectErrorStream(true);
     Process p = pb.start();
     procs[i] = p;
     CompletableFuture<Boolean> started = new CompletableFuture<>();
+    Path log = LOGS.resolve("replica-" + (i + 1) + ".log");
     Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+          Writer w = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        w.write("---- process started " + Instant.now() + "\n");
         for (String line; (line = r.readLine()) != null; ) {
+          w.write(line);
+          w.write('\n');
+          w.flush();
           if (line.startsWith("replica ") && line.contains(" started ")) started.complete(true);
         }
       } catch (Exception ignored) {
@@ -89,17 +104,51 @@ class ProcessClusterTest {
 
   LeaderInfo awaitLeaderOtherThan(RaftStoreClient client, RaftGroup group, int excluded) {
     LeaderInfo[] found = new LeaderInfo[1];
-    Awaitility.await("leader").atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).until(() -> {
-      Optional<LeaderInfo> l = leader(client, group);
-      l.filter(x -> x.position() != excluded).ifPresent(x -> found[0] = x);
-      return found[0] != null;
-    });
+    try {
+      Awaitility.await("leader").atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).until(() -> {
+        Optional<LeaderInfo> l = leader(client, group);
+        l.filter(x -> x.position() != excluded).ifPresent(x -> found[0] = x);
+        return found[0] != null;
+      });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("no leader other than replica " + (excluded + 1) + " within 60 s; roles: "
+          + roles(client, group) + "; replica logs in " + LOGS.toAbsolutePath(), e);
+    }
     return found[0];
+  }
+
+  /** What each live replica says of itself, or why it could not be asked (for a failure message). */
+  String roles(RaftStoreClient client, RaftGroup group) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 3; i++) {
+      b.append("r").append(i + 1).append('=');
+      if (procs[i] == null || !procs[i].isAlive()) {
+        b.append("dead; ");
+        continue;
+      }
+      try {
+        var info = client.raftClient().getGroupManagementApi(RaftPeerId.valueOf("r" + (i + 1))).info(group.getGroupId());
+        b.append(info.getRoleInfoProto().getRole()).append(" ").append(info.getRoleInfoProto().getRoleElapsedTimeMs())
+            .append(" ms, log ").append(info.getLogInfoProto().getLastEntry().getIndex())
+            .append(" term ").append(info.getLogInfoProto().getLastEntry().getTerm()).append("; ");
+      } catch (Exception ex) {
+        b.append("unreachable (").append(ex).append("); ");
+      }
+    }
+    return b.toString();
   }
 
   DigestResult digestOf(RaftStoreClient client, int i) throws Exception {
     return client.queryLocal(RaftPeerId.valueOf("r" + (i + 1)),
         Query.newBuilder().setGetDigest(GetDigest.getDefaultInstance()), QueryReply::getDigest).get(10, TimeUnit.SECONDS);
+  }
+
+  @BeforeAll
+  static void logDirectory() throws Exception {
+    Files.createDirectories(LOGS);
+    try (var old = Files.list(LOGS)) {
+      for (Path f : old.toList()) Files.delete(f);
+    }
   }
 
   @Test
