@@ -35,6 +35,10 @@ final class ConfigKeys {
   static final String LEADER_LEASE_RATIO = "leader-lease-ratio";
   static final String REQUEST_TIMEOUT = "request-timeout";
   static final String MAX_ENTRY_BYTES = "max-entry-bytes";
+  static final String TLS = "tls";
+  static final String CA_FILE = "ca-file";
+  static final String CERT_FILE = "cert-file";
+  static final String KEY_FILE = "key-file";
 
   static final String AUTO_TRIGGER = "auto-trigger";
   static final String EVERY_ENTRIES = "every-entries";
@@ -56,7 +60,8 @@ final class ConfigKeys {
       SEED_FILE, API_TOKEN_FILE, ALLOW_UNSAFE_GROUP_SIZE, RAFT, SNAPSHOT, BITCOIND, NODE);
   static final List<String> REPLICA_FIELDS = List.of(REPLICA_ID_FIELD, REPLICA_RAFT, REPLICA_PEER, REPLICA_API);
   static final List<String> RAFT_KEYS = List.of(RPC_TYPE, ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX,
-      LEADER_LEASE, LEADER_LEASE_RATIO, REQUEST_TIMEOUT, MAX_ENTRY_BYTES);
+      LEADER_LEASE, LEADER_LEASE_RATIO, REQUEST_TIMEOUT, MAX_ENTRY_BYTES, TLS);
+  static final List<String> TLS_KEYS = List.of(CA_FILE, CERT_FILE, KEY_FILE);
   static final List<String> SNAPSHOT_KEYS = List.of(AUTO_TRIGGER, EVERY_ENTRIES, RETAIN);
   static final List<String> BITCOIND_KEYS = List.of(RPC_URL, RPC_COOKIE_FILE, RPC_USER, RPC_PASSWORD_FILE);
   static final List<String> NODE_KEYS = List.of(ALIAS, RECONNECT_INTERVAL, MAX_PEER_CONNECTIONS, API_MAX_BODY_BYTES);

@@ -106,6 +106,14 @@ public final class ConfigLoader {
     line(sb, 2, LEADER_LEASE_RATIO, Double.toString(raft.leaderLeaseRatio()));
     line(sb, 2, REQUEST_TIMEOUT, duration(raft.requestTimeout()));
     line(sb, 2, MAX_ENTRY_BYTES, bytes(raft.maxEntryBytes()));
+    raft.tls().ifPresent(t -> {
+      sb.append("    # Mutual TLS between replicas and for every client of the group (see reference.conf).\n");
+      sb.append("    ").append(TLS).append(" {\n");
+      line(sb, 3, CA_FILE, quote(relative(base, t.caFile())));
+      line(sb, 3, CERT_FILE, quote(relative(base, t.certFile())));
+      line(sb, 3, KEY_FILE, quote(relative(base, t.keyFile())));
+      sb.append("    }\n");
+    });
     sb.append("  }\n");
     sb.append("  ").append(SNAPSHOT).append(" {\n");
     line(sb, 2, AUTO_TRIGGER, snap.autoTrigger() ? "on" : "off");

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -60,9 +61,11 @@ public record LocalClusterLayout(
    * @param force write into a non-empty directory, replacing configs, seed and token
    * @param bitcoind bitcoind backend written into every config (relative paths resolve against
    *     the working directory); empty writes no bitcoind block
+   * @param tls write a cluster CA and one certificate per replica into {@code tls/} and enable
+   *     mutual TLS between replicas (gRPC only, see {@link #usesTls})
    */
   public record Options(String clusterId, String network, RpcType rpcType, String host, RaftSettings raft,
-      boolean allowUnsafeGroupSize, boolean force, Optional<BitcoindSettings> bitcoind) {
+      boolean allowUnsafeGroupSize, boolean force, Optional<BitcoindSettings> bitcoind, boolean tls) {
     public Options {
       Objects.requireNonNull(clusterId, "clusterId");
       Objects.requireNonNull(network, "network");
@@ -72,51 +75,70 @@ public record LocalClusterLayout(
       Objects.requireNonNull(bitcoind, "bitcoind");
     }
 
+    /** Options with mutual TLS (where the transport has it). */
+    public Options(String clusterId, String network, RpcType rpcType, String host, RaftSettings raft,
+        boolean allowUnsafeGroupSize, boolean force, Optional<BitcoindSettings> bitcoind) {
+      this(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, force, bitcoind, true);
+    }
+
     /** Options without a bitcoind backend. */
     public Options(String clusterId, String network, RpcType rpcType, String host, RaftSettings raft,
         boolean allowUnsafeGroupSize, boolean force) {
       this(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, force, Optional.empty());
     }
 
-    /** regtest, gRPC, 127.0.0.1, default Raft settings, a fresh random cluster id, no bitcoind. */
+    /** regtest, gRPC with mutual TLS, 127.0.0.1, default Raft settings, a fresh random cluster id, no bitcoind. */
     public static Options defaults() {
       byte[] b = new byte[4];
       new SecureRandom().nextBytes(b);
       return new Options("lnraft-" + HexFormat.of().formatHex(b), "regtest", RpcType.GRPC, "127.0.0.1",
-          RaftSettings.defaults(), false, false, Optional.empty());
+          RaftSettings.defaults(), false, false, Optional.empty(), true);
     }
 
     public Options withClusterId(String v) {
-      return new Options(v, network, rpcType, host, raft, allowUnsafeGroupSize, force, bitcoind);
+      return new Options(v, network, rpcType, host, raft, allowUnsafeGroupSize, force, bitcoind, tls);
     }
 
     public Options withNetwork(String v) {
-      return new Options(clusterId, v, rpcType, host, raft, allowUnsafeGroupSize, force, bitcoind);
+      return new Options(clusterId, v, rpcType, host, raft, allowUnsafeGroupSize, force, bitcoind, tls);
     }
 
     public Options withRpcType(RpcType v) {
-      return new Options(clusterId, network, v, host, raft, allowUnsafeGroupSize, force, bitcoind);
+      return new Options(clusterId, network, v, host, raft, allowUnsafeGroupSize, force, bitcoind, tls);
     }
 
     public Options withHost(String v) {
-      return new Options(clusterId, network, rpcType, v, raft, allowUnsafeGroupSize, force, bitcoind);
+      return new Options(clusterId, network, rpcType, v, raft, allowUnsafeGroupSize, force, bitcoind, tls);
     }
 
     public Options withRaft(RaftSettings v) {
-      return new Options(clusterId, network, rpcType, host, v, allowUnsafeGroupSize, force, bitcoind);
+      return new Options(clusterId, network, rpcType, host, v, allowUnsafeGroupSize, force, bitcoind, tls);
     }
 
     public Options withAllowUnsafeGroupSize(boolean v) {
-      return new Options(clusterId, network, rpcType, host, raft, v, force, bitcoind);
+      return new Options(clusterId, network, rpcType, host, raft, v, force, bitcoind, tls);
     }
 
     public Options withForce(boolean v) {
-      return new Options(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, v, bitcoind);
+      return new Options(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, v, bitcoind, tls);
     }
 
     /** Writes {@code v} as the bitcoind block of every replica (all replicas share one bitcoind). */
     public Options withBitcoind(BitcoindSettings v) {
-      return new Options(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, force, Optional.of(v));
+      return new Options(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, force, Optional.of(v), tls);
+    }
+
+    /**
+     * Whether to write a cluster CA and replica certificates ({@code tls/}) and enable mutual TLS.
+     * Only the gRPC transport has TLS: with netty no certificates are written, whatever this says.
+     */
+    public Options withTls(boolean v) {
+      return new Options(clusterId, network, rpcType, host, raft, allowUnsafeGroupSize, force, bitcoind, v);
+    }
+
+    /** Whether the generated group uses mutual TLS. */
+    public boolean usesTls() {
+      return tls && rpcType == RpcType.GRPC;
     }
   }
 
@@ -162,11 +184,14 @@ public record LocalClusterLayout(
     writeApiToken(token, random);
 
     RaftSettings raft = options.raft().withRpcType(options.rpcType());
+    Map<String, TlsSettings> tls = options.usesTls()
+        ? ClusterCertificates.writeCluster(root, options.clusterId(), endpoints, random) : Map.of();
     Optional<BitcoindSettings> bitcoind = options.bitcoind().map(BitcoindSettings::toAbsolutePaths);
     List<Path> files = new ArrayList<>();
     for (int i = 0; i < replicas; i++) {
+      RaftSettings own = raft.withTls(Optional.ofNullable(tls.get(replicaId(i + 1))));
       ReplicaConfig config = new ReplicaConfig(options.clusterId(), replicaId(i + 1), options.network(), endpoints,
-          dataDirs.get(i), seed, token, raft, SnapshotSettings.defaults(), options.allowUnsafeGroupSize(),
+          dataDirs.get(i), seed, token, own, SnapshotSettings.defaults(), options.allowUnsafeGroupSize(),
           bitcoind, NodeSettings.defaults());
       Path file = root.resolve(replicaId(i + 1) + ".conf");
       Files.writeString(file, ConfigLoader.render(config, root), StandardCharsets.UTF_8);

@@ -2,6 +2,7 @@ package io.lnraft.config;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Raft timing and limits of one replica.
@@ -14,6 +15,7 @@ import java.util.Objects;
  * @param leaderLeaseRatio lease length as a fraction of electionTimeoutMin (0 &lt; r &lt; 1)
  * @param requestTimeout deadline of one client call (commit or read), retries included
  * @param maxEntryBytes largest command accepted; larger ones are rejected before they reach the log
+ * @param tls mutual TLS of the Raft transport (gRPC only); empty means plaintext
  */
 public record RaftSettings(
     RpcType rpcType,
@@ -22,12 +24,21 @@ public record RaftSettings(
     boolean leaderLease,
     double leaderLeaseRatio,
     Duration requestTimeout,
-    long maxEntryBytes) {
+    long maxEntryBytes,
+    Optional<TlsSettings> tls) {
   public RaftSettings {
     Objects.requireNonNull(rpcType, "rpcType");
+    Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(electionTimeoutMin, "electionTimeoutMin");
     Objects.requireNonNull(electionTimeoutMax, "electionTimeoutMax");
     Objects.requireNonNull(requestTimeout, "requestTimeout");
+  }
+
+  /** Plaintext settings (no TLS). */
+  public RaftSettings(RpcType rpcType, Duration electionTimeoutMin, Duration electionTimeoutMax, boolean leaderLease,
+      double leaderLeaseRatio, Duration requestTimeout, long maxEntryBytes) {
+    this(rpcType, electionTimeoutMin, electionTimeoutMax, leaderLease, leaderLeaseRatio, requestTimeout, maxEntryBytes,
+        Optional.empty());
   }
 
   /** Defaults used by tests and tools that build settings in code (same as reference.conf). */
@@ -38,6 +49,11 @@ public record RaftSettings(
 
   public RaftSettings withRpcType(RpcType type) {
     return new RaftSettings(type, electionTimeoutMin, electionTimeoutMax, leaderLease, leaderLeaseRatio,
-        requestTimeout, maxEntryBytes);
+        requestTimeout, maxEntryBytes, tls);
+  }
+
+  public RaftSettings withTls(Optional<TlsSettings> v) {
+    return new RaftSettings(rpcType, electionTimeoutMin, electionTimeoutMax, leaderLease, leaderLeaseRatio,
+        requestTimeout, maxEntryBytes, v);
   }
 }

@@ -106,6 +106,10 @@ final class ReplicaConfigReader {
     if (dataDir != null) checkDataDir(dataDir);
     if (seedFile != null) OwnerOnlyFiles.accessProblem(seedFile).ifPresent(p -> problems.add(path(SEED_FILE) + ": " + p));
     if (apiTokenFile != null) checkApiTokenFile(apiTokenFile);
+    if (raft != null && raft.tls().isPresent() && replicas != null && replicaId != null) {
+      replicas.stream().filter(r -> r.id().equals(replicaId)).findFirst().ifPresent(self ->
+          problems.addAll(ClusterCertificates.problems(raft.tls().get(), self.raft().host(), path(RAFT, TLS))));
+    }
 
     if (!problems.isEmpty()) return null;
     return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
@@ -120,6 +124,11 @@ final class ReplicaConfigReader {
       problems.add(unknownKey(path(key), key, TOP_LEVEL));
     }
     checkSectionKeys(lnraft, RAFT, RAFT_KEYS);
+    if (lnraft.get(RAFT) instanceof ConfigObject raftSection && raftSection.get(TLS) instanceof ConfigObject tls) {
+      for (String key : tls.keySet()) {
+        if (!TLS_KEYS.contains(key)) problems.add(unknownKey(path(RAFT, TLS, key), key, TLS_KEYS));
+      }
+    }
     checkSectionKeys(lnraft, SNAPSHOT, SNAPSHOT_KEYS);
     checkSectionKeys(lnraft, BITCOIND, BITCOIND_KEYS);
     checkSectionKeys(lnraft, NODE, NODE_KEYS);
@@ -269,11 +278,37 @@ final class ReplicaConfigReader {
       problems.add(path(RAFT, MAX_ENTRY_BYTES) + ": " + maxEntry + " bytes is outside [64KiB, 64MiB]"
           + " — use e.g. 8MiB");
     }
+    Optional<TlsSettings> tls = readTls();
+    if (tls != null && tls.isPresent() && rpcType == RpcType.NETTY) {
+      problems.add(path(RAFT, TLS) + ": needs rpc-type = grpc — Ratis' netty transport has no TLS; set"
+          + " " + path(RAFT, RPC_TYPE) + " = grpc or remove the tls block");
+    }
     if (rpcType == null || min == null || max == null || lease == null || ratio == null || requestTimeout == null
-        || maxEntry == null) {
+        || maxEntry == null || tls == null) {
       return null;
     }
-    return new RaftSettings(rpcType, min, max, lease, ratio, requestTimeout, maxEntry);
+    return new RaftSettings(rpcType, min, max, lease, ratio, requestTimeout, maxEntry, tls);
+  }
+
+  /** The optional raft.tls block: empty if absent, null if unusable (problems recorded). */
+  private Optional<TlsSettings> readTls() {
+    String key = path(RAFT, TLS);
+    if (!config.hasPathOrNull(key)) return Optional.empty();
+    if (config.getIsNull(key) || config.getValue(key).valueType() != ConfigValueType.OBJECT) {
+      problems.add(key + ": must be an object — write tls { ca-file = ..., cert-file = ..., key-file = ... }");
+      return null;
+    }
+    Path ca = tlsFile(CA_FILE, "\"tls/ca.crt\"");
+    Path cert = tlsFile(CERT_FILE, "\"tls/r1.crt\"");
+    Path keyFile = tlsFile(KEY_FILE, "\"tls/r1.key\"");
+    if (ca == null || cert == null || keyFile == null) return null;
+    return Optional.of(new TlsSettings(ca, cert, keyFile));
+  }
+
+  private Path tlsFile(String name, String example) {
+    String full = path(RAFT, TLS, name);
+    String s = string(config, full, full, name + " = " + example);
+    return s == null ? null : resolve(full, s);
   }
 
   private SnapshotSettings readSnapshot() {

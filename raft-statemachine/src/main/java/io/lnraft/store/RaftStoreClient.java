@@ -87,7 +87,8 @@ public final class RaftStoreClient implements ReplicatedStore {
         return byType.toString();
       }
     };
-    RaftClient.Builder b = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties).setRetryPolicy(retry);
+    RaftClient.Builder b = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties)
+        .setParameters(RaftTuning.parameters(properties)).setRetryPolicy(retry);
     preferredLeader.ifPresent(b::setLeaderId);
     this.client = b.build();
   }

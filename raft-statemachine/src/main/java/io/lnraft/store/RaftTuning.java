@@ -3,7 +3,11 @@ package io.lnraft.store;
 import io.lnraft.config.RaftSettings;
 import io.lnraft.config.RpcType;
 import io.lnraft.config.SnapshotSettings;
+import java.io.File;
 import java.util.Map;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -47,8 +51,39 @@ public final class RaftTuning {
     org.apache.ratis.grpc.GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(p, ms(2000));
     // A client attempt gives up after this; the caller's deadline bounds all attempts.
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, ms(Math.min(raft.requestTimeout().toMillis(), 3000)));
+    // TLS files travel with the properties (Ratis ignores keys it does not know), so every
+    // server and client built from them gets the same mutual TLS through parameters(p).
+    raft.tls().ifPresent(t -> {
+      p.set(TLS_CA, t.caFile().toString());
+      p.set(TLS_CERT, t.certFile().toString());
+      p.set(TLS_KEY, t.keyFile().toString());
+    });
     overrides.forEach(p::set);
     return p;
+  }
+
+  static final String TLS_CA = "lnraft.tls.ca-file";
+  static final String TLS_CERT = "lnraft.tls.cert-file";
+  static final String TLS_KEY = "lnraft.tls.key-file";
+
+  /**
+   * Ratis parameters for a server or client built from {@code p}: mutual TLS for every gRPC
+   * channel (replica to replica, client to replica, admin) when {@code p} came from settings with
+   * TLS; empty parameters otherwise.
+   */
+  public static Parameters parameters(RaftProperties p) {
+    Parameters params = new Parameters();
+    String ca = p.get(TLS_CA);
+    if (ca != null) {
+      GrpcTlsConfig tls = new GrpcTlsConfig(new File(p.get(TLS_KEY)), new File(p.get(TLS_CERT)), new File(ca), true);
+      GrpcConfigKeys.TLS.setConf(params, tls);
+    }
+    return params;
+  }
+
+  /** Whether {@code p} enables mutual TLS. */
+  public static boolean usesTls(RaftProperties p) {
+    return p.get(TLS_CA) != null;
   }
 
   static TimeDuration ms(long millis) {

@@ -54,6 +54,7 @@ public final class ReplicaServer implements AutoCloseable {
         .setServerId(RaftPeerId.valueOf(config.replicaId()))
         .setGroup(group)
         .setProperties(properties)
+        .setParameters(RaftTuning.parameters(properties))
         .setStateMachine(stateMachine)
         .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
         .build();
@@ -69,8 +70,8 @@ public final class ReplicaServer implements AutoCloseable {
       throws IOException {
     ReplicaServer r = new ReplicaServer(config, metrics, ratisOverrides);
     r.server.start();
-    LOG.info("replica {} of cluster {} started: raft {} ({})", config.replicaId(), config.clusterId(),
-        config.self().raft(), config.raft().rpcType());
+    LOG.info("replica {} of cluster {} started: raft {} ({}, {})", config.replicaId(), config.clusterId(),
+        config.self().raft(), config.raft().rpcType(), config.raft().tls().isPresent() ? "mutual TLS" : "PLAINTEXT");
     return r;
   }
 

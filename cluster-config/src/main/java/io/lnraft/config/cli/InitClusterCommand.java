@@ -53,6 +53,10 @@ public final class InitClusterCommand implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address every replica listens on (default: ${DEFAULT-VALUE}).")
   String host;
 
+  @Option(names = "--no-tls", description = "Do not write a cluster CA and replica certificates; Raft traffic"
+      + " (channel state) is then plaintext. Only for a network no one else can reach.")
+  boolean noTls;
+
   @Option(names = "--allow-unsafe-group-size", description = "Accept 1 or an even number of replicas (tests, demos).")
   boolean allowUnsafeGroupSize;
 
@@ -88,7 +92,7 @@ public final class InitClusterCommand implements Callable<Integer> {
     }
     LocalClusterLayout.Options options = LocalClusterLayout.Options.defaults()
         .withNetwork(network).withRpcType(rpc).withHost(host)
-        .withAllowUnsafeGroupSize(allowUnsafeGroupSize).withForce(force);
+        .withAllowUnsafeGroupSize(allowUnsafeGroupSize).withForce(force).withTls(!noTls);
     if (clusterId != null) options = options.withClusterId(clusterId);
     BitcoindSettings bitcoind = bitcoindSettings();
     if (bitcoind != null) options = options.withBitcoind(bitcoind);
@@ -118,6 +122,15 @@ public final class InitClusterCommand implements Callable<Integer> {
     out.printf("  seed       %s (24-word BIP39 mnemonic, mode 0600; back it up offline, it controls the node's funds)%n",
         layout.seedFile());
     out.printf("  api token  %s (mode 0600)%n", layout.apiTokenFile());
+    if (first.raft().tls().isPresent()) {
+      out.printf("  tls        %s: cluster CA (ca.crt; ca.key only issues new certificates: keep it offline), one"
+          + " certificate and key per replica; replicas and clients use mutual TLS%n",
+          first.raft().tls().get().caFile().getParent());
+    } else {
+      out.println("  tls        none: Raft traffic (channel state) is plaintext"
+          + (options.rpcType() == RpcType.NETTY ? " (the netty transport has no TLS; use --rpc-type grpc)" : "")
+          + " — only for a network no one else can reach");
+    }
     first.bitcoind().ifPresent(b -> out.printf("  bitcoind   %s (%s)%n", b.rpcUrl(),
         b.cookieFile().map(f -> "cookie file " + f)
             .orElseGet(() -> "user " + b.user().orElseThrow() + ", password file " + b.passwordFile().orElseThrow())));

@@ -98,6 +98,7 @@ public final class TransferLeaderCommand implements Callable<Integer> {
     // One attempt that may take the whole transfer timeout (the default request timeout is shorter).
     RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(timeoutMs, TimeUnit.MILLISECONDS));
     try (RaftClient client = RaftClient.newBuilder().setRaftGroup(group).setProperties(props)
+        .setParameters(io.lnraft.store.RaftTuning.parameters(props))
         .setLeaderId(RaftPeerId.valueOf(leaderId)).setRetryPolicy(RetryPolicies.noRetry()).build()) {
       CompletableFuture<RaftClientReply> f = CompletableFuture.supplyAsync(() -> {
         try {
