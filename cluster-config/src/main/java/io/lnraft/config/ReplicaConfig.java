@@ -65,6 +65,11 @@ public record ReplicaConfig(
   }
 
   /** This configuration with {@code settings} for the Lightning node. */
+  public ReplicaConfig withRaft(RaftSettings settings) {
+    return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, settings,
+        snapshot, allowUnsafeGroupSize, bitcoind, node);
+  }
+
   public ReplicaConfig withNode(NodeSettings settings) {
     return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
         snapshot, allowUnsafeGroupSize, bitcoind, settings);
