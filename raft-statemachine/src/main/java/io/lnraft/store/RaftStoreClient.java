@@ -46,7 +46,11 @@ import org.apache.ratis.util.TimeDuration;
  * replay harmless.
  */
 public final class RaftStoreClient implements ReplicatedStore {
-  private final RaftClient client;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RaftStoreClient.class);
+  /** The Ratis client in use; replaced when a failed write has poisoned it (see {@link #afterWrite}). */
+  private volatile RaftClient client;
+  private final java.util.function.Supplier<RaftClient> newClient;
+  private volatile boolean closed;
   private final Duration deadline;
   private final StoreMetrics metrics;
 
@@ -87,14 +91,46 @@ public final class RaftStoreClient implements ReplicatedStore {
         return byType.toString();
       }
     };
-    RaftClient.Builder b = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties)
-        .setParameters(RaftTuning.parameters(properties)).setRetryPolicy(retry);
-    preferredLeader.ifPresent(b::setLeaderId);
-    this.client = b.build();
+    this.newClient = () -> {
+      RaftClient.Builder b = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties)
+          .setParameters(RaftTuning.parameters(properties)).setRetryPolicy(retry);
+      preferredLeader.ifPresent(b::setLeaderId);
+      return b.build();
+    };
+    this.client = newClient.get();
   }
 
+  /** The Ratis client currently in use (admin calls); a later call may return a newer one. */
   public RaftClient raftClient() {
     return client;
+  }
+
+  /**
+   * A Ratis client's ordered writes share one sliding window; once a write fails without a reply
+   * (its retries ran out: no leader within the deadline, a timeout, a transport error), Ratis
+   * marks that window failed for good and fails every later write at once with
+   * AlreadyClosedException. So a brief loss of quorum would leave this client, and the node
+   * that owns it, unable to commit ever again. After such a failure the next writes go through a
+   * new Ratis client (new client id, new window). The failed write's outcome stays unknown to its
+   * caller, as before; the old client is closed after the deadline, so writes it still carries
+   * (sent before the failure) can still be answered.
+   */
+  private void afterWrite(RaftClient used, Throwable err) {
+    if (err == null || closed) return;
+    Throwable c = unwrap(err);
+    if (c instanceof StateMachineException) return; // the state machine answered: the window is fine
+    synchronized (this) {
+      if (client != used || closed) return;
+      client = newClient.get();
+    }
+    LOG.warn("a store write failed without an answer ({}); later writes use a new Raft client", c.toString());
+    CompletableFuture.delayedExecutor(deadline.toMillis() + 1000, TimeUnit.MILLISECONDS).execute(() -> {
+      try {
+        used.close();
+      } catch (IOException | RuntimeException ignored) {
+        // it failed already; nothing to release that matters
+      }
+    });
   }
 
   @Override
@@ -121,7 +157,10 @@ public final class RaftStoreClient implements ReplicatedStore {
   /** Submits raw command bytes (also used by tests to send garbage). */
   public CompletableFuture<CommitOutcome> submit(byte[] command) {
     long t0 = System.nanoTime();
-    return bounded(client.async().send(Message.valueOf(ByteString.copyFrom(command))), "commit")
+    RaftClient used = client;
+    CompletableFuture<RaftClientReply> sent = used.async().send(Message.valueOf(ByteString.copyFrom(command)));
+    sent.whenComplete((r, err) -> afterWrite(used, err));
+    return bounded(sent, "commit")
         .handle((reply, err) -> {
           if (err != null) {
             Throwable c = unwrap(err);
@@ -230,6 +269,7 @@ public final class RaftStoreClient implements ReplicatedStore {
 
   @Override
   public void close() {
+    closed = true;
     try {
       client.close();
     } catch (IOException ignored) {

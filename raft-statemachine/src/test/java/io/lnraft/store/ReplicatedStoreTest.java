@@ -75,6 +75,40 @@ class ReplicatedStoreTest {
   }
 
   @Test
+  void aWriteThatFailsDuringQuorumLossDoesNotBreakTheClientForLaterWrites() throws Exception {
+    try (TestCluster c = TestCluster.start(dir)) {
+      // A short deadline, as the node's commits have: the write during the outage runs out of retries.
+      RaftStoreClient client = new RaftStoreClient(RaftGroups.group(c.configs.get(0)), RaftTuning.properties(c.configs.get(0).raft(), c.configs.get(0).snapshot(),
+          c.overrides), java.time.Duration.ofSeconds(3), c.metrics);
+      try {
+        WriterEpoch epoch = c.acquireOnLeader(client);
+        assertThat(client.commit(epoch.getEpoch(), List.of(Ops.putBaseMonitor(channel(1), 0, new byte[] {1}))).get())
+            .isInstanceOf(CommitOutcome.Committed.class);
+        // Two of three replicas gone: no quorum, the write cannot be answered within its deadline.
+        int keep = c.lastWriter;
+        for (int i = 0; i < 3; i++) if (i != keep) c.stop(i);
+        assertThatThrownBy(() -> client.commit(epoch.getEpoch(), List.of(Ops.appendMonitorUpdate(channel(1), 1,
+            new byte[] {2}))).get(30, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(
+            java.util.concurrent.ExecutionException.class);
+        // Let Ratis' own retries of that write run out too (deadline + backoff), as a real outage would.
+        Thread.sleep(4_000);
+        for (int i = 0; i < 3; i++) if (i != keep) c.start(i);
+        // Quorum is back: the same client commits again (before the fix every later write failed
+        // at once with AlreadyClosedException from Ratis' failed sliding window).
+        WriterEpoch e2 = org.awaitility.Awaitility.await("a new epoch through the same client")
+            .atMost(60, java.util.concurrent.TimeUnit.SECONDS).ignoreExceptions()
+            .until(() -> c.acquireOnLeader(client), java.util.Objects::nonNull);
+        CommitOutcome o = client.commit(e2.getEpoch(), List.of(Ops.appendMonitorUpdate(channel(1),
+            client.startupState().get().getChannels(0).getRecord().getLatestUpdateId() + 1, new byte[] {3})))
+            .get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(o).isInstanceOf(CommitOutcome.Committed.class);
+      } finally {
+        client.close();
+      }
+    }
+  }
+
+  @Test
   void oldEpochIsFencedOnTheNewLeaderAndChangesNothing() throws Exception {
     try (TestCluster c = TestCluster.start(dir)) {
       RaftStoreClient oldWriter = c.client();
