@@ -53,6 +53,8 @@ public final class RaftStoreClient implements ReplicatedStore {
   private volatile boolean closed;
   private final Duration deadline;
   private final StoreMetrics metrics;
+  /** Seals channel state before it is committed and opens it on startupState(); empty: raw bytes. */
+  private volatile Optional<StateSealer> sealer = Optional.empty();
 
   public RaftStoreClient(RaftGroup group, RaftProperties properties, Duration deadline, StoreMetrics metrics) {
     this(group, properties, deadline, metrics, Optional.empty());
@@ -98,6 +100,16 @@ public final class RaftStoreClient implements ReplicatedStore {
       return b.build();
     };
     this.client = newClient.get();
+  }
+
+  /**
+   * From now on, seal monitors, monitor updates and the manager before they are committed, and
+   * open them in {@link #startupState()} (the node's client; admin tools move sealed bytes as they
+   * are). Call before the first commit.
+   */
+  public RaftStoreClient sealingWith(StateSealer s) {
+    this.sealer = Optional.of(s);
+    return this;
   }
 
   /** The Ratis client currently in use (admin calls); a later call may return a newer one. */
@@ -149,8 +161,9 @@ public final class RaftStoreClient implements ReplicatedStore {
 
   @Override
   public CompletableFuture<CommitOutcome> commit(long epoch, List<Op> ops) {
+    List<Op> sealed = sealer.map(s -> Sealing.seal(s, ops)).orElse(ops);
     Envelope e = Envelope.newBuilder().setFormatVersion(CommandValidator.FORMAT_VERSION)
-        .setCommit(Commit.newBuilder().setEpoch(epoch).addAllOps(ops)).build();
+        .setCommit(Commit.newBuilder().setEpoch(epoch).addAllOps(sealed)).build();
     return submit(e.toByteArray());
   }
 
@@ -193,7 +206,9 @@ public final class RaftStoreClient implements ReplicatedStore {
 
   @Override
   public CompletableFuture<StartupState> startupState() {
-    return query(Query.newBuilder().setStartupState(GetStartupState.getDefaultInstance()), QueryReply::getStartupState);
+    Optional<StateSealer> s = sealer;
+    return query(Query.newBuilder().setStartupState(GetStartupState.getDefaultInstance()), QueryReply::getStartupState)
+        .thenApply(st -> s.map(x -> Sealing.open(x, st)).orElse(st));
   }
 
   @Override

@@ -27,6 +27,7 @@ import io.lnraft.store.RaftStoreClient;
 import io.lnraft.store.RaftTuning;
 import io.lnraft.store.ReplicaServer;
 import io.lnraft.store.ReplicatedStore;
+import io.lnraft.store.StateSealer;
 import io.lnraft.store.StoreMetrics;
 import io.lnraft.store.proto.EventsResult;
 import io.lnraft.store.proto.GetPayment;
@@ -102,7 +103,10 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     StoreMetrics storeMetrics = new StoreMetrics(metrics.registry());
     this.replica = ReplicaServer.start(config, storeMetrics);
     this.store = new RaftStoreClient(RaftGroups.group(config), RaftTuning.properties(config.raft(), config.snapshot(), Map.of()),
-        options.commitTimeout(), storeMetrics, Optional.of(RaftPeerId.valueOf(config.replicaId())));
+        options.commitTimeout(), storeMetrics, Optional.of(RaftPeerId.valueOf(config.replicaId())))
+        // Channel state is sealed (AES-256-GCM, key from the seed) before it reaches any replica's
+        // Raft log, RocksDB files or snapshots.
+        .sealingWith(StateSealer.fromSeed(options.bip39Seed()));
     metrics.bindNode(this);
     HostPort apiAddr = config.self().api();
     this.api = new ApiServer(this, options.apiToken(), this::isReadyLeader, ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()),

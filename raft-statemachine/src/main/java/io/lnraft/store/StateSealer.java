@@ -1,0 +1,116 @@
+package io.lnraft.store;
+
+import io.lnraft.store.proto.ChannelKey;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
+import org.bouncycastle.crypto.params.HKDFParameters;
+
+/**
+ * Seals channel state at rest: AES-256-GCM under a key derived from the node seed (HKDF-SHA256,
+ * BouncyCastle), so the Raft log, the RocksDB files and snapshots on every replica hold only
+ * ciphertext of ChannelMonitors, monitor updates and the ChannelManager. The associated data
+ * names what a blob is (kind, channel, update id): a blob moved to another record fails to open.
+ *
+ * <p>Format: {@code 0x01 || nonce (12 bytes, random) || ciphertext || tag (16 bytes)}. The key
+ * depends on the seed only (not on the cluster id), so a backup restored into a new cluster with
+ * the same seed opens.
+ */
+public final class StateSealer {
+  static final byte VERSION = 1;
+  private static final int NONCE = 12;
+  private static final int TAG_BITS = 128;
+  private static final byte[] SALT = "lnraft-state-seal".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] INFO = "lnraft/state/aes-256-gcm/v1".getBytes(StandardCharsets.US_ASCII);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final SecretKey key;
+
+  private StateSealer(byte[] key) {
+    this.key = new SecretKeySpec(key, "AES");
+    Arrays.fill(key, (byte) 0);
+  }
+
+  /** The sealer of the node with this seed (the 64-byte BIP39 seed every replica shares). */
+  public static StateSealer fromSeed(byte[] seed) {
+    if (seed == null || seed.length < 32) throw new IllegalArgumentException("a seed of at least 32 bytes is needed");
+    HKDFBytesGenerator hkdf = new HKDFBytesGenerator(new SHA256Digest());
+    hkdf.init(new HKDFParameters(seed, SALT, INFO));
+    byte[] k = new byte[32];
+    hkdf.generateBytes(k, 0, k.length);
+    return new StateSealer(k);
+  }
+
+  /** A sealed blob cannot be opened: another seed sealed it, or it was altered or moved. */
+  public static final class SealedDataException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    SealedDataException(String message) {
+      super(message);
+    }
+  }
+
+  public byte[] seal(byte[] plain, byte[] aad) {
+    byte[] nonce = new byte[NONCE];
+    RANDOM.nextBytes(nonce);
+    try {
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+      c.updateAAD(aad);
+      byte[] out = new byte[1 + NONCE + c.getOutputSize(plain.length)];
+      out[0] = VERSION;
+      System.arraycopy(nonce, 0, out, 1, NONCE);
+      c.doFinal(plain, 0, plain.length, out, 1 + NONCE);
+      return out;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM is not available in this JVM", e);
+    }
+  }
+
+  public byte[] open(byte[] sealed, byte[] aad, String what) {
+    if (sealed.length < 1 + NONCE + TAG_BITS / 8 || sealed[0] != VERSION) {
+      throw new SealedDataException(what + " is not sealed channel state of a known format (version byte "
+          + (sealed.length == 0 ? "missing" : Byte.toUnsignedInt(sealed[0])) + "): was it written by a node without"
+          + " state sealing, or damaged?");
+    }
+    try {
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 1, NONCE));
+      c.updateAAD(aad);
+      return c.doFinal(sealed, 1 + NONCE, sealed.length - 1 - NONCE);
+    } catch (javax.crypto.AEADBadTagException e) {
+      throw new SealedDataException(what + " does not open with this node's key: it was sealed under another seed,"
+          + " or altered, or belongs to another record — check that every replica uses the same seed file");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM is not available in this JVM", e);
+    }
+  }
+
+  // ---- associated data: what a blob is ---------------------------------------------------------
+
+  static byte[] monitorAad(ChannelKey ch, long updateId) {
+    return aad((byte) 'M', ch, updateId);
+  }
+
+  static byte[] updateAad(ChannelKey ch, long updateId) {
+    return aad((byte) 'U', ch, updateId);
+  }
+
+  static byte[] managerAad() {
+    return new byte[] {'N', VERSION};
+  }
+
+  private static byte[] aad(byte kind, ChannelKey ch, long updateId) {
+    byte[] txid = ch.getFundingTxid().toByteArray();
+    return ByteBuffer.allocate(2 + txid.length + 4 + 8).put(kind).put(VERSION).put(txid).putInt(ch.getOutputIndex())
+        .putLong(updateId).array();
+  }
+}
