@@ -39,6 +39,7 @@ public final class LnraftCli {
   }
 
   public static void main(String[] args) {
+    io.lnraft.node.ldk.NativeLibraryDir.isolate(); // before any LDK class loads
     System.exit(run(args));
   }
 
