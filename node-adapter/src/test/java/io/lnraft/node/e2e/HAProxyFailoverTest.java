@@ -96,28 +96,30 @@ class HAProxyFailoverTest {
     leader.kill();
     long[] readyMs = {-1};
     long[] routedMs = {-1};
-    NodeProcess[] next = new NodeProcess[1];
     await("a new ready leader, and the proxy routing the API to it", () -> {
-      if (readyMs[0] < 0) {
-        c.readyLeader(Optional.of(leader)).ifPresent(n -> {
-          next[0] = n;
-          readyMs[0] = NodeCluster.msSince(killAt);
-        });
-      }
-      if (next[0] != null && routedMs[0] < 0) {
-        long e = next[0].ok("GET", "/v1/info", null).get("epoch").asLong();
-        if (routedTo(via, e)) routedMs[0] = NodeCluster.msSince(killAt);
-      }
-      return routedMs[0] >= 0;
+      // Asked again on every poll: on a starved machine leadership may move once more.
+      Optional<NodeProcess> n = c.readyLeader(Optional.of(leader));
+      if (n.isEmpty()) return false;
+      if (readyMs[0] < 0) readyMs[0] = NodeCluster.msSince(killAt);
+      long e = n.get().ok("GET", "/v1/info", null).get("epoch").asLong();
+      if (!routedTo(via, e)) return false;
+      routedMs[0] = NodeCluster.msSince(killAt);
+      return true;
     });
-    await("counterparty reconnected through the proxy",
-        () -> connected(c.cp, c.clusterId) && connected(next[0], c.cpId));
+    await("counterparty reconnected through the proxy", () -> connected(c.cp, c.clusterId)
+        && c.readyLeader(Optional.of(leader)).map(l -> {
+          try {
+            return connected(l, c.cpId);
+          } catch (Exception e) {
+            return false;
+          }
+        }).orElse(false));
     long reconnectedMs = NodeCluster.msSince(killAt);
     System.out.printf("haproxy failover: kill -> new leader ready %d ms, -> API routed to it %d ms,"
         + " -> counterparty reconnected through haproxy %d ms%n", readyMs[0], routedMs[0], reconnectedMs);
 
-    long newEpoch = next[0].ok("GET", "/v1/info", null).get("epoch").asLong();
-    assertThat(newEpoch).as("the new leader's epoch").isGreaterThan(epoch);
+    long newEpoch = via.ok("GET", "/v1/info", null).get("epoch").asLong();
+    assertThat(newEpoch).as("the epoch behind the proxy after the kill").isGreaterThan(epoch);
     assertThat(routedMs[0] - readyMs[0]).as("ms from the new leader being ready to the proxy routing to it")
         .isLessThanOrEqualTo(MAX_ROUTING_LAG_MS);
     assertSteadilyRoutedTo(via, newEpoch);
@@ -138,11 +140,12 @@ class HAProxyFailoverTest {
     }
   }
 
+  /** Ten calls in a row answered by the ready leader of {@code epoch} (or a later one). */
   private static void assertSteadilyRoutedTo(ApiClient via, long epoch) throws Exception {
     for (int i = 0; i < 10; i++) {
       JsonNode info = via.ok("GET", "/v1/info", null);
       assertThat(info.get("role").asText()).as("call " + i + " through the proxy: " + info).isEqualTo("leader_ready");
-      assertThat(info.get("epoch").asLong()).as("call " + i + " through the proxy: " + info).isEqualTo(epoch);
+      assertThat(info.get("epoch").asLong()).as("call " + i + " through the proxy: " + info).isGreaterThanOrEqualTo(epoch);
     }
   }
 
