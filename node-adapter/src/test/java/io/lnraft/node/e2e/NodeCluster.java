@@ -87,7 +87,23 @@ final class NodeCluster implements AutoCloseable {
     }
   }
 
-  private void openChannel() throws Exception {
+  /**
+   * Starts every process and waits for a ready leader and a ready counterparty, with no peer
+   * connection and no channel between them; closes what it started if any step fails.
+   */
+  static NodeCluster startWithoutChannel(Path dir, String testName) throws Exception {
+    NodeCluster c = new NodeCluster(dir);
+    c.testName = testName;
+    try {
+      c.startAll();
+      return c;
+    } catch (Exception | AssertionError e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private NodeProcess startAll() throws Exception {
     for (NodeProcess p : all()) p.start();
     NodeProcess leader = awaitReadyLeader(Optional.empty());
     await("counterparty ready", cp::ready);
@@ -96,6 +112,11 @@ final class NodeCluster implements AutoCloseable {
     for (NodeProcess r : replicas) {
       assertThat(r.ok("GET", "/v1/info", null).get("node_id").asText()).as("one node id on every replica").isEqualTo(clusterId);
     }
+    return leader;
+  }
+
+  private void openChannel() throws Exception {
+    NodeProcess leader = startAll();
     // The cluster dials the counterparty (kept in the replicated kv, so every future leader dials it too).
     leader.ok("POST", "/v1/peers", Map.of("node_id", cpId, "host", cpConfig.self().peer().host(), "port", cpConfig.self().peer().port()));
     leader.ok("POST", "/v1/channels", Map.of("node_id", cpId, "capacity_sat", 1_000_000, "push_msat", 500_000_000));
