@@ -73,7 +73,7 @@ public final class StaticChannelBackup {
    * @throws BackupException if the store holds no ChannelManager (nothing to back up) or does not answer
    */
   public static BackupPayload read(ReplicatedStore store, Duration timeout) throws BackupException {
-    StartupState s = get(store.startupState(), timeout, "the startup-state read");
+    StartupState s = firstRead(store, timeout);
     if (s.getManager().isEmpty()) {
       throw new BackupException("the store holds no ChannelManager yet (no node has run on this cluster):"
           + " there is nothing to back up");
@@ -184,7 +184,7 @@ public final class StaticChannelBackup {
   public static Restored restore(ReplicatedStore store, BackupFormat.Opened opened, LeaderLocator leader, boolean force,
       long maxEntryBytes, Duration timeout) throws BackupException {
     BackupPayload p = opened.payload();
-    StartupState now = get(store.startupState(), timeout, "the startup-state read");
+    StartupState now = firstRead(store, timeout);
     if (!force && (now.getChannelsCount() > 0 || !now.getManager().isEmpty())) {
       throw new BackupException("the store is not fresh: it holds " + now.getChannelsCount() + " channel(s)"
           + (now.getManager().isEmpty() ? "" : " and a ChannelManager") + " (applied index " + now.getAppliedIndex()
@@ -236,6 +236,28 @@ public final class StaticChannelBackup {
     }
     throw new BackupException("could not take a writer epoch (no stable Raft leader): " + describe(last)
         + "; nothing was written — check `lnraft status` and retry", last);
+  }
+
+  /**
+   * The startup state, retried until {@code timeout} while the group has no ready leader (a
+   * cluster just started, or an election): the linearizable read needs one.
+   */
+  private static StartupState firstRead(ReplicatedStore store, Duration timeout) throws BackupException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000));
+      try {
+        return get(store.startupState(), left, "the startup-state read");
+      } catch (BackupException e) {
+        if (Thread.currentThread().isInterrupted() || System.nanoTime() + 250_000_000L >= deadline) throw e;
+      }
+      try {
+        Thread.sleep(250);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new BackupException("interrupted while waiting for a Raft leader", e);
+      }
+    }
   }
 
   private static <T> T get(java.util.concurrent.CompletableFuture<T> f, Duration timeout, String what) throws BackupException {
