@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       io.lnraft.store.cli.StatusCommand.class,
       io.lnraft.store.cli.SnapshotCommand.class,
       io.lnraft.store.cli.TransferLeaderCommand.class,
+      io.lnraft.node.backup.BackupCommand.class,
       io.lnraft.store.cli.LocalClusterCommand.class,
       NodeCommand.class,
       io.lnraft.node.demo.DemoCommand.class,

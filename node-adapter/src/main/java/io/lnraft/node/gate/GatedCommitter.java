@@ -91,6 +91,8 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
   private io.micrometer.core.instrument.Timer commitTimer;
   private io.micrometer.core.instrument.Counter commitCounter;
   private io.micrometer.core.instrument.Counter commitBytesCounter;
+  /** lnraft.node.payments by (direction, result); see {@link #countFinalPayments}. */
+  private final java.util.Map<String, io.micrometer.core.instrument.Counter> paymentCounters = new java.util.HashMap<>();
 
   /**
    * @param epoch the writer epoch this node instance acquired
@@ -125,6 +127,13 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
         .description("batches committed by the gated committer").register(registry);
     commitBytesCounter = io.micrometer.core.instrument.Counter.builder("lnraft.gate.committed.bytes")
         .baseUnit("bytes").description("op bytes committed by the gated committer").register(registry);
+    for (String dir : List.of("inbound", "outbound")) {
+      for (String result : List.of("succeeded", "failed")) {
+        paymentCounters.put(dir + "/" + result, io.micrometer.core.instrument.Counter.builder("lnraft.node.payments")
+            .tag("direction", dir).tag("result", result)
+            .description("payments that became final (succeeded or failed) in a commit of this process").register(registry));
+      }
+    }
     return this;
   }
 
@@ -287,6 +296,7 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
         commitTimer.record(tookNanos, TimeUnit.NANOSECONDS);
         commitCounter.increment();
         commitBytesCounter.increment(batchBytes);
+        countFinalPayments(commitOps, (CommitOutcome.Committed) outcome);
       }
       if (FaultInjection.ARMED) FaultInjection.reached(FaultInjection.Point.AFTER_COMMIT_BEFORE_RELEASE, crashCycle);
     }
@@ -367,5 +377,34 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
       broadcasts.clear();
       ops.clear();
     }
+  }
+
+  /**
+   * Counts the payment records of a committed batch that became final. The store appends one
+   * ledger event per payment that becomes final and per channel event, and none for a final
+   * status recorded again (a replay after a restart): when the event count shows such a replay in
+   * the batch, which record it was is unknown, so that batch's payments are not counted rather
+   * than counted twice.
+   */
+  private void countFinalPayments(List<Op> ops, CommitOutcome.Committed committed) {
+    int finals = 0;
+    int channelEvents = 0;
+    for (Op op : ops) {
+      if (op.hasRecordChannelEvent()) channelEvents++;
+      if (op.hasRecordPayment() && isFinal(op.getRecordPayment().getPayment().getStatus())) finals++;
+    }
+    if (finals == 0 || committed.eventSeqs().size() != finals + channelEvents) return;
+    for (Op op : ops) {
+      if (!op.hasRecordPayment()) continue;
+      io.lnraft.store.proto.PaymentRecord p = op.getRecordPayment().getPayment();
+      if (!isFinal(p.getStatus())) continue;
+      String dir = p.getDirection() == io.lnraft.store.proto.PaymentDirection.INBOUND ? "inbound" : "outbound";
+      String result = p.getStatus() == io.lnraft.store.proto.PaymentStatus.SUCCEEDED ? "succeeded" : "failed";
+      paymentCounters.get(dir + "/" + result).increment();
+    }
+  }
+
+  private static boolean isFinal(io.lnraft.store.proto.PaymentStatus s) {
+    return s == io.lnraft.store.proto.PaymentStatus.SUCCEEDED || s == io.lnraft.store.proto.PaymentStatus.FAILED;
   }
 }

@@ -7,7 +7,11 @@ import io.lnraft.node.testing.StoreCluster;
 import io.lnraft.store.Ops;
 import io.lnraft.store.RaftStoreClient;
 import io.lnraft.store.StoreMetrics;
+import com.google.protobuf.ByteString;
 import io.lnraft.store.proto.ChannelKey;
+import io.lnraft.store.proto.PaymentDirection;
+import io.lnraft.store.proto.PaymentRecord;
+import io.lnraft.store.proto.PaymentStatus;
 import io.lnraft.store.proto.WriterEpoch;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,6 +57,60 @@ class NodeMetricsTest {
           .until(() -> count(metrics.scrape(), "lnraft_store_apply_latency_seconds_count") >= 1);
       assertThat(text).contains("# TYPE jvm_memory_used_bytes gauge", "# TYPE process_uptime_seconds gauge");
     }
+  }
+
+  @Test
+  void paymentsThatBecomeFinalAreCountedByDirectionAndResultOnce() throws Exception {
+    try (NodeMetrics metrics = new NodeMetrics();
+        StoreCluster c = new StoreCluster(dir, new StoreMetrics(metrics.registry()))) {
+      RaftStoreClient client = c.client(new StoreMetrics(metrics.registry()));
+      WriterEpoch e = c.acquire(client);
+      AtomicReference<String> failure = new AtomicReference<>();
+      try (GatedCommitter g = new GatedCommitter(client, e.getEpoch(), () -> new byte[] {7}, tx -> {},
+          Duration.ofSeconds(10), Duration.ofMillis(250), failure::set).meteredBy(metrics.registry()).start()) {
+        String text0 = metrics.scrape();
+        assertThat(payments(text0, "inbound", "succeeded")).as("registered at zero").isZero();
+        assertThat(payments(text0, "outbound", "failed")).isZero();
+        g.runUnderGate(() -> {
+          g.stage(Ops.recordPayment(payment(1, PaymentDirection.INBOUND, PaymentStatus.SUCCEEDED)));
+          g.stage(Ops.recordPayment(payment(2, PaymentDirection.OUTBOUND, PaymentStatus.PENDING)));
+        });
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> g.stats().commits() >= 1);
+        long before = g.stats().commits();
+        g.runUnderGate(() -> {
+          g.stage(Ops.recordPayment(payment(2, PaymentDirection.OUTBOUND, PaymentStatus.FAILED)));
+          g.stage(Ops.recordPayment(payment(3, PaymentDirection.OUTBOUND, PaymentStatus.SUCCEEDED)));
+        });
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> g.stats().commits() > before);
+        long before2 = g.stats().commits();
+        // A replay of a final record (after a restart) appends no ledger event and is not counted again.
+        g.runUnderGate(() -> g.stage(Ops.recordPayment(payment(1, PaymentDirection.INBOUND, PaymentStatus.SUCCEEDED))));
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> g.stats().commits() > before2);
+      }
+      assertThat(failure.get()).isNull();
+      String text = metrics.scrape();
+      assertThat(text).contains("# TYPE lnraft_node_payments_total counter");
+      assertThat(payments(text, "inbound", "succeeded")).isEqualTo(1);
+      assertThat(payments(text, "inbound", "failed")).isZero();
+      assertThat(payments(text, "outbound", "succeeded")).isEqualTo(1);
+      assertThat(payments(text, "outbound", "failed")).isEqualTo(1);
+    }
+  }
+
+  static PaymentRecord payment(int n, PaymentDirection d, PaymentStatus s) {
+    byte[] hash = new byte[32];
+    hash[0] = (byte) n;
+    PaymentRecord.Builder p = PaymentRecord.newBuilder().setPaymentHash(ByteString.copyFrom(hash)).setDirection(d)
+        .setStatus(s).setAmountMsat(1000L * n);
+    if (s == PaymentStatus.SUCCEEDED) p.setPreimage(ByteString.copyFrom(new byte[32]));
+    return p.build();
+  }
+
+  static double payments(String exposition, String direction, String result) {
+    Matcher m = Pattern.compile("(?m)^lnraft_node_payments_total\\{(?=[^}]*direction=\"" + direction + "\")(?=[^}]*result=\""
+        + result + "\")[^}]*\\} (\\S+)$").matcher(exposition);
+    assertThat(m.find()).as("payments %s %s in the exposition", direction, result).isTrue();
+    return Double.parseDouble(m.group(1));
   }
 
   /** The value of an untagged sample line {@code name value}. */
