@@ -161,7 +161,7 @@ public final class BackupCommand implements Callable<Integer> {
               Instant.ofEpochMilli(opened.header().getCreatedAtMs()), opened.header().getAppliedIndex(), r.channels(),
               r.monitorUpdates(), r.kvKeys(), r.commitBytes(), r.logIndex(), r.epoch());
           System.out.println("next: stop the `lnraft replica` processes and start `lnraft node` on each replica"
-              + " (docs/OPERATIONS-backup.md: only if this backup is the LATEST state of the node)");
+              + " (OPERATIONS.md, section Backup and restore: only if this backup is the LATEST state of the node)");
           return 0;
         }
       } catch (BackupException e) {
