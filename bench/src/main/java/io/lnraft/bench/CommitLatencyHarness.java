@@ -65,6 +65,8 @@ public final class CommitLatencyHarness {
     int seconds = 20;
     List<RpcType> transports = List.of(RpcType.GRPC, RpcType.NETTY);
     List<Integer> writers = List.of(1, 16);
+    /** rpc: writers in this JVM through the Ratis client; local: writers inside the leader replica's JVM. */
+    List<String> submit = List.of("rpc");
     int updateBytes = 400;
     int managerBytes = 4096;
     int fsyncBytes = 4096;
@@ -98,6 +100,8 @@ public final class CommitLatencyHarness {
               .map(s -> RpcType.valueOf(s.toUpperCase(Locale.ROOT))).toList();
           case "--writers" -> o.writers = parseList(v != null ? v : next(args, ++i, a)).stream()
               .map(Integer::parseInt).toList();
+          case "--submit" -> o.submit = parseList(v != null ? v : next(args, ++i, a)).stream()
+              .map(x -> x.toLowerCase(Locale.ROOT)).toList();
           case "--update-bytes" -> o.updateBytes = Integer.parseInt(v != null ? v : next(args, ++i, a));
           case "--manager-bytes" -> o.managerBytes = Integer.parseInt(v != null ? v : next(args, ++i, a));
           case "--no-fsync-baseline" -> o.fsyncBaseline = false;
@@ -123,6 +127,9 @@ public final class CommitLatencyHarness {
       }
       if (o.seconds < 1 || o.warmupSeconds < 0 || o.writers.isEmpty() || o.transports.isEmpty()) {
         throw new IllegalArgumentException("need --seconds >= 1, --warmup >= 0, some writers and transports");
+    }
+    if (o.submit.isEmpty() || !List.of("rpc", "local").containsAll(o.submit)) {
+      throw new IllegalArgumentException("--submit wants rpc, local or rpc,local, got " + o.submit);
       }
       return o;
     }
@@ -149,7 +156,9 @@ public final class CommitLatencyHarness {
             --seconds N             measured seconds per configuration (default 20)
             --warmup N              warm-up seconds per configuration (default 15: JIT of 4 JVMs on 2 cores)
             --transports grpc,netty transports to measure (default both)
-            --writers 1,16          concurrent writers to measure (default 1,16)
+            --writers 1,16          concurrent writers to measure (default 1,16; e.g. 1,16,64)
+            --submit rpc,local      rpc: writers here, through the Ratis client (default); local: writers
+                                    inside the leader replica's JVM, submitting into its Raft server
             --update-bytes N        AppendMonitorUpdate payload (default 400)
             --manager-bytes N       PutManager payload (default 4096)
             --no-fsync-baseline     skip the FileChannel append+force baseline
@@ -305,10 +314,15 @@ public final class CommitLatencyHarness {
         long epoch = acquireEpoch(client, replicas, leader);
         OUT.println("   writer epoch " + epoch);
         List<Long> pids = replicas.stream().map(x -> x.process.pid()).toList();
-        for (int w : opt.writers) {
-          Result r = measureWriters(client, epoch, name, w, pids);
-          results.add(r);
-          OUT.println(row(r));
+        for (String submit : opt.submit) {
+          for (int w : opt.writers) {
+            Result r = submit.equals("local")
+                ? measureLocalWriters(replicas.stream().filter(x -> x.id.equals(leader.id)).findFirst().orElseThrow(),
+                    epoch, name, w, pids)
+                : measureWriters(client, epoch, name, w, pids);
+            results.add(r);
+            OUT.println(row(r));
+          }
         }
         // What the group burns with no commits at all (heartbeats, timers, leftover JIT): if this is
         // a large part of the loaded CPU, per-commit CPU is overstated.
@@ -444,6 +458,30 @@ public final class CommitLatencyHarness {
     return new Result(transport + " " + writers + "w", transport, writers, all, seconds, errs, Machine.loadAverage(), usage);
   }
 
+  /** As {@link #measureWriters}, with the writers inside the leader's JVM ({@link LocalWriters}). */
+  private Result measureLocalWriters(Replica leader, long epoch, String transport, int writers, List<Long> replicaPids)
+      throws Exception {
+    leader.writeResults.clear();
+    leader.send(String.format(Locale.ROOT, "WRITE %d %d %d %d %d %d", epoch, writers,
+        TimeUnit.SECONDS.toMillis(opt.warmupSeconds), TimeUnit.SECONDS.toMillis(opt.seconds), opt.updateBytes,
+        opt.managerBytes));
+    // The replica first writes one base monitor per writer (well under a second), then warms up.
+    long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(opt.warmupSeconds);
+    long end = measureFrom + TimeUnit.SECONDS.toNanos(opt.seconds);
+    sleepUntil(measureFrom);
+    Cpu.Sample before = Cpu.sample(replicaPids);
+    sleepUntil(end);
+    Cpu.Usage usage = Cpu.sample(replicaPids).since(before);
+    String answer = leader.writeResults.poll(90, TimeUnit.SECONDS);
+    if (answer == null) throw new IllegalStateException("replica " + leader.id + " sent no RESULT within 90 s of the end");
+    String[] f = answer.split(" ", 3);
+    if (!f[0].equals("RESULT")) throw new IllegalStateException("replica " + leader.id + ": " + answer);
+    long errs = Long.parseLong(f[1]);
+    if (errs > 0) System.err.println("   " + errs + " local writer(s) stopped on error (see " + leader.id + ".log)");
+    return new Result(transport + " local " + writers + "w", transport, writers, LocalWriters.decode(f[2]),
+        opt.seconds, errs, Machine.loadAverage(), usage);
+  }
+
   private static void sleepUntil(long nanoTime) throws InterruptedException {
     long left;
     while ((left = nanoTime - System.nanoTime()) > 0) {
@@ -542,6 +580,8 @@ public final class CommitLatencyHarness {
     final Process process;
     final Map<String, String> settings = new LinkedHashMap<>();
     final AtomicReference<Leader> leader = new AtomicReference<>();
+    /** RESULT / WRITE_FAILED lines: answers to {@link #send}ing a WRITE request. */
+    final java.util.concurrent.BlockingQueue<String> writeResults = new java.util.concurrent.LinkedBlockingQueue<>();
     private volatile boolean ready;
 
     private Replica(String id, Process process) {
@@ -585,12 +625,20 @@ public final class CommitLatencyHarness {
             case "READY" -> ready = true;
             case "LEADER" -> leader.set(new Leader(f[1], Long.parseLong(f[2])));
             case "NOT_LEADER" -> leader.updateAndGet(l -> l != null && l.id.equals(f[1]) ? null : l);
+            case "RESULT", "WRITE_FAILED" -> writeResults.add(line);
             default -> { }
           }
         }
       } catch (IOException ignored) {
         // the process is gone
       }
+    }
+
+    /** One request line on the replica's stdin. */
+    void send(String request) throws IOException {
+      OutputStream o = process.getOutputStream();
+      o.write((request + "\n").getBytes(StandardCharsets.UTF_8));
+      o.flush();
     }
 
     boolean exited() {

@@ -6,7 +6,6 @@ import io.lnraft.store.LeadershipListener;
 import io.lnraft.store.ReplicaServer;
 import io.lnraft.store.StoreMetrics;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -29,6 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>{@code LEADER <replicaId> <term>} / {@code NOT_LEADER <replicaId> <term>} on leadership
  *       events (LEADER = ready leader: its first entry of the term is applied).
  * </ul>
+ * <p>On stdin it takes {@code WRITE ...} lines: run the harness's writers inside this JVM
+ * ({@link LocalWriters}, answered by {@code RESULT ...} or {@code WRITE_FAILED ...}).
  * Exits when stdin reaches EOF (the harness closed it or died) or on SIGTERM; both close the
  * server, bounded to 10 s.
  */
@@ -78,12 +79,28 @@ public final class ReplicaProcess {
     // The listener may have missed an election won before it was registered.
     if (server.isReadyLeader()) line(out, "LEADER " + cfg.replicaId() + " " + server.currentTerm());
 
-    // Block until the harness closes our stdin (or dies): then exit, which runs the hook.
-    InputStream in = System.in;
-    byte[] buf = new byte[256];
-    try {
-      while (in.read(buf) >= 0) {
-        // ignore input; only EOF matters
+    // Serve WRITE requests (writers inside this JVM, see LocalWriters) until the harness closes our
+    // stdin (or dies): then exit, which runs the hook.
+    try (java.io.BufferedReader in = new java.io.BufferedReader(
+        new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))) {
+      String cmd;
+      while ((cmd = in.readLine()) != null) {
+        String[] f = cmd.trim().split(" ");
+        if (f[0].equals("WRITE") && f.length == 7) {
+          Thread t = new Thread(() -> {
+            String result;
+            try {
+              result = LocalWriters.run(server, f);
+            } catch (Exception e) {
+              result = "WRITE_FAILED " + e;
+            }
+            line(out, result.replace('\n', ' '));
+          }, "local-writers");
+          t.setDaemon(true);
+          t.start();
+        } else if (!f[0].isEmpty()) {
+          System.err.println("ignoring unknown request on stdin: " + cmd);
+        }
       }
     } catch (IOException ignored) {
       // a broken pipe means the harness is gone: exit as on EOF

@@ -30,6 +30,7 @@ import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -203,7 +204,8 @@ public final class ChannelStateMachine extends BaseStateMachine {
     if (ctx instanceof Envelope env) {
       tr = StoreTransition.apply(db, env, term, index);
     } else {
-      tr = StoreTransition.applyBytes(db, entry.getStateMachineLogEntry().getLogData().toByteArray(), term, index);
+      // Followers (and a leader after restart) decode the log bytes; no copy of the entry.
+      tr = StoreTransition.applyBytes(db, entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer(), term, index);
     }
     writeOrStop(tr.mutations(), term, index);
     updateLastAppliedTermIndex(term, index);
@@ -215,7 +217,7 @@ public final class ChannelStateMachine extends BaseStateMachine {
           tr.reply().getWriter().getReplicaId(), term, index);
     }
     metrics.applied(System.nanoTime() - t0, st, entry.getStateMachineLogEntry().getLogData().size());
-    return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(tr.reply().toByteArray())));
+    return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(tr.reply().toByteArray())));
   }
 
   /** Entries reach the database without gaps (configuration entries write their index too). */

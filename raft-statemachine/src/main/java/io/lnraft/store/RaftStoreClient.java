@@ -27,10 +27,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -55,6 +61,8 @@ public final class RaftStoreClient implements ReplicatedStore {
   private final StoreMetrics metrics;
   /** Seals channel state before it is committed and opens it on startupState(); empty: raw bytes. */
   private volatile Optional<StateSealer> sealer = Optional.empty();
+  /** Submits commits straight into this process's replica while it is the ready leader; null = RPC only. */
+  private final LocalSubmitter local;
 
   public RaftStoreClient(RaftGroup group, RaftProperties properties, Duration deadline, StoreMetrics metrics) {
     this(group, properties, deadline, metrics, Optional.empty());
@@ -63,8 +71,20 @@ public final class RaftStoreClient implements ReplicatedStore {
   /** @param preferredLeader where to send the first request (e.g. this process's own replica) */
   public RaftStoreClient(RaftGroup group, RaftProperties properties, Duration deadline, StoreMetrics metrics,
       Optional<RaftPeerId> preferredLeader) {
+    this(group, properties, deadline, metrics, preferredLeader, Optional.empty());
+  }
+
+  /**
+   * @param preferredLeader where to send the first RPC request (e.g. this process's own replica)
+   * @param localReplica this process's replica: while it is the ready leader, commits and epoch
+   *     requests go straight into its Raft server (no client RPC hop, no serialization of the
+   *     request); otherwise, and for reads, they go through the RPC client as usual
+   */
+  public RaftStoreClient(RaftGroup group, RaftProperties properties, Duration deadline, StoreMetrics metrics,
+      Optional<RaftPeerId> preferredLeader, Optional<ReplicaServer> localReplica) {
     this.deadline = deadline;
     this.metrics = metrics;
+    this.local = localReplica.map(r -> new LocalSubmitter(r.raftServer(), group.getGroupId())).orElse(null);
     ExponentialBackoffRetry backoff = ExponentialBackoffRetry.newBuilder()
         .setBaseSleepTime(TimeDuration.valueOf(20, TimeUnit.MILLISECONDS))
         .setMaxSleepTime(TimeDuration.valueOf(500, TimeUnit.MILLISECONDS))
@@ -149,7 +169,7 @@ public final class RaftStoreClient implements ReplicatedStore {
   public CompletableFuture<WriterEpoch> acquireEpoch(String replicaId, long term) {
     Envelope e = Envelope.newBuilder().setFormatVersion(CommandValidator.FORMAT_VERSION)
         .setAcquireEpoch(AcquireEpoch.newBuilder().setReplicaId(replicaId).setTerm(term)).build();
-    return submit(e.toByteArray()).thenApply(o -> {
+    return submitOwned(e.toByteArray()).thenApply(o -> {
       if (o instanceof CommitOutcome.Committed c) return c.writer();
       if (o instanceof CommitOutcome.Fenced f) throw new FencedException(f.message());
       if (o instanceof CommitOutcome.Invalid i && i.message().contains(ChannelStateMachine.NOT_THIS_LEADER)) {
@@ -164,17 +184,27 @@ public final class RaftStoreClient implements ReplicatedStore {
     List<Op> sealed = sealer.map(s -> Sealing.seal(s, ops)).orElse(ops);
     Envelope e = Envelope.newBuilder().setFormatVersion(CommandValidator.FORMAT_VERSION)
         .setCommit(Commit.newBuilder().setEpoch(epoch).addAllOps(sealed)).build();
-    return submit(e.toByteArray());
+    return submitOwned(e.toByteArray());
   }
 
   /** Submits raw command bytes (also used by tests to send garbage). */
   public CompletableFuture<CommitOutcome> submit(byte[] command) {
+    return submitOwned(command.clone());
+  }
+
+  /** {@code command} is wrapped, not copied: nothing may change it afterwards. */
+  private CompletableFuture<CommitOutcome> submitOwned(byte[] command) {
     long t0 = System.nanoTime();
-    RaftClient used = client;
-    CompletableFuture<RaftClientReply> sent = used.async().send(Message.valueOf(ByteString.copyFrom(command)));
-    sent.whenComplete((r, err) -> afterWrite(used, err));
+    Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(command));
+    CompletableFuture<RaftClientReply> sent = local == null ? null : local.trySubmit(message);
+    if (sent == null) {
+      RaftClient used = client;
+      sent = used.async().send(message);
+      sent.whenComplete((r, err) -> afterWrite(used, err));
+    }
     return bounded(sent, "commit")
         .handle((reply, err) -> {
+          if (err == null && !reply.isSuccess()) err = reply.getException();
           if (err != null) {
             Throwable c = unwrap(err);
             if (c instanceof StateMachineException sme && sme.getCause() instanceof InvalidCommandException ice) {
@@ -184,9 +214,6 @@ public final class RaftStoreClient implements ReplicatedStore {
               return new CommitOutcome.Invalid(sme.getMessage().substring(sme.getMessage().indexOf("INVALID:")));
             }
             throw unavailable("commit", c);
-          }
-          if (!reply.isSuccess()) {
-            throw unavailable("commit", reply.getException());
           }
           metrics.commitLatency().record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
           try {
@@ -261,6 +288,64 @@ public final class RaftStoreClient implements ReplicatedStore {
       if (qr.getStatus() != Status.OK) throw new IllegalArgumentException(qr.getStatus() + ": " + qr.getMessage());
       return pick.apply(qr);
     });
+  }
+
+  /** Whether commits currently go straight into this process's replica (it is the ready leader). */
+  public boolean submitsLocally() {
+    return local != null && local.leaderReady();
+  }
+
+  /**
+   * In-process submission into the local Raft server, as a remote client's request would arrive
+   * there: same validation, retry cache and reply (after the entry is fsynced on a majority and
+   * applied on this leader). Used only while the local replica is the ready leader; a request it
+   * refuses after all (leadership lost in between) fails with an unknown outcome, like a deadline:
+   * it may have been appended, so it is not re-sent under another call id.
+   */
+  private static final class LocalSubmitter {
+    private final RaftServer server;
+    private final org.apache.ratis.protocol.RaftGroupId groupId;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    /** Appends happen in the order callers submit (the store's ordering contract). */
+    private final Object appendOrder = new Object();
+
+    LocalSubmitter(RaftServer server, org.apache.ratis.protocol.RaftGroupId groupId) {
+      this.server = server;
+      this.groupId = groupId;
+    }
+
+    boolean leaderReady() {
+      try {
+        return server.getDivision(groupId).getInfo().isLeaderReady();
+      } catch (IOException e) {
+        return false;
+      }
+    }
+
+    /** The reply future, or null when the local replica is not the ready leader (use RPC). */
+    CompletableFuture<RaftClientReply> trySubmit(Message message) {
+      RaftServer.Division division;
+      try {
+        division = server.getDivision(groupId);
+      } catch (IOException e) {
+        return null; // not (yet) a member: the RPC client finds the leader
+      }
+      if (!division.getInfo().isLeaderReady()) return null;
+      synchronized (appendOrder) {
+        RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(server.getId())
+            .setGroupId(groupId).setCallId(callIds.incrementAndGet()).setMessage(message)
+            .setType(RaftClientRequest.writeRequestType()).build();
+        try {
+          // The division itself runs the request on this thread (RaftServer's own entry point
+          // first hops to a thread pool and waits for it).
+          return division instanceof RaftClientAsynchronousProtocol p ? p.submitClientRequestAsync(request)
+              : server.submitClientRequestAsync(request);
+        } catch (IOException e) {
+          return CompletableFuture.failedFuture(e);
+        }
+      }
+    }
   }
 
   private <T> CompletableFuture<T> bounded(CompletableFuture<T> f, String what) {

@@ -39,6 +39,13 @@ public final class RaftTuning {
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryRoom.getSize() + (64 << 10)));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryRoom);
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(32L << 20, 4 * raft.maxEntryBytes())));
+    // No METADATA log entries: with them on (Ratis' default) every commit index advance appends one
+    // more entry that is replicated, fsynced on every replica and applied (a RocksDB write here):
+    // two log entries, two rounds of appends and twice the fsyncs per commit. They only let a
+    // restarted replica apply up to the old commit index before it hears from a leader; our state
+    // machine keeps its own applied index in RocksDB, and the leader's commit index is learned on
+    // the first append anyway (Apache Ozone runs with them off for the same reason). See bench/PROFILE.md.
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
     // Snapshots bound the log; without them one dead peer would pin it forever.
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, snapshot.autoTrigger());
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshot.everyEntries());

@@ -77,6 +77,15 @@ public final class StoreTransition {
     }
   }
 
+  /** As {@link #applyBytes(StateView, byte[], long, long)}, from a buffer (no copy of the entry). */
+  public static Transition applyBytes(StateView view, java.nio.ByteBuffer bytes, long term, long index) {
+    try {
+      return apply(view, Envelope.parseFrom(bytes), term, index);
+    } catch (InvalidProtocolBufferException e) {
+      return rejected(Status.INVALID, "undecodable command bytes: " + e.getMessage(), readWriter(view), index, -1);
+    }
+  }
+
   static WriterEpoch readWriter(StateView view) {
     return view.get(Table.WRITER, StoreKeys.WRITER_EPOCH).map(b -> parse(b, WriterEpoch.parser()))
         .orElse(WriterEpoch.getDefaultInstance());
