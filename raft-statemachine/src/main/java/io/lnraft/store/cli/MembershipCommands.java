@@ -97,7 +97,8 @@ public final class MembershipCommands {
         System.out.println(j.getId() + " at " + j.getAddress() + " answers and waits to join");
       }
       System.out.println(plan.what() + ": [" + Membership.ids(view.voters()) + "] -> [" + Membership.ids(plan.next()) + "]"
-          + (plan.joiner().isPresent() ? " (the new replica catches up first, by snapshot install)" : ""));
+          + (plan.joiner().isPresent() ? " (the new replica catches up first: snapshot install, or the log if the"
+              + " leader still holds it)" : ""));
       long t0 = System.nanoTime();
       RaftClientReply reply;
       try {
