@@ -262,10 +262,16 @@ public final class Membership {
     return b.build();
   }
 
+  /** Every cause in the chain, outermost first (Ratis wraps the useful one). */
   static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    StringBuilder b = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.util.concurrent.ExecutionException || t instanceof java.io.UncheckedIOException) continue;
+      if (b.length() > 0) b.append(" <- ");
+      b.append(t.getClass().getSimpleName()).append(t.getMessage() == null ? "" : ": " + t.getMessage());
+      if (b.length() > 600) break;
+    }
+    return b.toString();
   }
 
   private static void sleep(long ms) {

@@ -67,7 +67,9 @@ public final class MembershipCommands {
       long deadline = System.nanoTime() + timeout.toNanos();
       RaftProperties props = RaftTuning.properties(cfg.raft(), cfg.snapshot(), Map.of());
       RaftGroup known = RaftGroups.group(cfg);
-      Optional<Membership.View> found = Membership.current(known, props, Duration.ofSeconds(3));
+      // Bounded retries: right after an election (or on a loaded machine) no replica may report a
+      // leader for a moment.
+      Optional<Membership.View> found = findView(known, props);
       if (found.isEmpty()) {
         System.err.println("no leader answered (asked " + MembershipCheckNames.of(known) + "): the group needs a leader"
             + " to change its members. Check lnraft status --config " + config + "; nothing was changed.");
@@ -100,23 +102,40 @@ public final class MembershipCommands {
           + (plan.joiner().isPresent() ? " (the new replica catches up first: snapshot install, or the log if the"
               + " leader still holds it)" : ""));
       long t0 = System.nanoTime();
-      RaftClientReply reply;
-      try {
-        reply = Membership.change(view, plan.next(), props, remaining(deadline));
-      } catch (java.io.IOException e) {
-        System.err.println("the change failed: " + e.getMessage() + ". It may or may not have been committed: run"
-            + " lnraft status --config " + config + " and compare the members.");
-        return 1;
+      List<String> nextIds = plan.next().stream().map(x -> x.getId().toString()).toList();
+      RaftClientReply reply = null;
+      // A request can fail without an answer (leadership moving, a loaded machine). The change is a
+      // compare-and-set, so it is safe to ask again, bounded: if the members are still the old
+      // ones, nothing happened; if they are the new ones, the first attempt did it.
+      for (int attempt = 1; reply == null; attempt++) {
+        try {
+          reply = Membership.change(view, plan.next(), props, remaining(deadline));
+        } catch (java.io.IOException e) {
+          Optional<Membership.View> now = findView(known, props);
+          if (now.isPresent() && !now.get().inTransition() && now.get().voterIds().equals(nextIds.stream().sorted().toList())) {
+            break; // it was committed
+          }
+          boolean unchanged = now.isPresent() && !now.get().inTransition()
+              && now.get().voterIds().equals(view.voterIds());
+          if (attempt >= 3 || !unchanged || System.nanoTime() > deadline) {
+            System.err.println("the change failed: " + e.getMessage() + ". Members now: "
+                + now.map(Membership.View::describe).orElse("unknown (no leader answered)")
+                + "; run lnraft status --config " + config + " and compare.");
+            return 1;
+          }
+          System.out.println("attempt " + attempt + " failed (" + e.getMessage() + "); members unchanged, asking "
+              + now.get().leaderId() + " again");
+          view = now.get();
+        }
       }
-      if (!reply.isSuccess()) {
+      if (reply != null && !reply.isSuccess()) {
         System.err.println("the leader refused or could not complete the change: " + reply.getException()
             + ". Members now: " + Membership.current(known, props, Duration.ofSeconds(3)).map(Membership.View::describe)
                 .orElse("unknown (no leader answered)")
             + (plan.joiner().isPresent() ? ". Is the new replica reachable from the leader, and fast enough to catch up"
-                + " within --timeout?" : ""));
+                + " within --timeout? Run this again to retry." : ""));
         return 1;
       }
-      List<String> nextIds = plan.next().stream().map(x -> x.getId().toString()).toList();
       RaftGroup wider = RaftGroup.valueOf(view.groupId(), union(view.voters(), plan.next()));
       Optional<Membership.View> after = Membership.awaitVoters(wider, props, nextIds, remaining(deadline));
       if (after.isEmpty()) {
@@ -139,6 +158,22 @@ public final class MembershipCommands {
       }
       printNextSteps(cfg, after.get(), plan);
       return 0;
+    }
+
+    /** The leader's view, asked again (bounded) while no replica reports a leader (elections, a loaded machine). */
+    private Optional<Membership.View> findView(RaftGroup known, RaftProperties props) {
+      Optional<Membership.View> found = Membership.current(known, props, Duration.ofSeconds(3));
+      long findBy = System.nanoTime() + Math.min(timeout.toNanos(), Duration.ofSeconds(30).toNanos());
+      while (found.isEmpty() && System.nanoTime() < findBy) {
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        found = Membership.current(known, props, Duration.ofSeconds(3));
+      }
+      return found;
     }
 
     private void printNextSteps(ReplicaConfig cfg, Membership.View view, Plan plan) {

@@ -93,6 +93,24 @@ class MembershipCommandsTest {
     }
   }
 
+  /**
+   * Runs a command built for the current leader; if the command saw another leader (elections on
+   * a loaded machine move leadership between our look and its look), runs it again, bounded.
+   */
+  static LayoutCluster.Run withLeader(LayoutCluster c, String viaConfigOf,
+      java.util.function.Function<String, LayoutCluster.Run> byLeader) {
+    LayoutCluster.Run last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      String leader = Membership.current(c.group(viaConfigOf), RaftTuning.properties(c.configs.get(viaConfigOf).raft(),
+          c.configs.get(viaConfigOf).snapshot(), Map.of()), Duration.ofSeconds(3)).map(Membership.View::leaderId)
+          .orElse(null);
+      if (leader == null) continue;
+      last = byLeader.apply(leader);
+      if (last.out().contains("leader " + leader + " (term")) return last;
+    }
+    return last;
+  }
+
   @Test
   void replaceR3ByR4WhileCommitsFlow_r4CatchesUpBySnapshotVotesAndCanLead() throws Exception {
     try (LayoutCluster c = new LayoutCluster(dir.resolve("cluster"))) {
@@ -119,8 +137,15 @@ class MembershipCommandsTest {
         ReplicaServer s4 = c.start("r4", true);
         assertThat(s4.waitingToJoin()).isTrue();
 
-        LayoutCluster.Run rep = LayoutCluster.run(new MembershipCommands.Replace(), "--config", c.file("r1"),
-            "--remove", "r3", "--id", "r4", "--raft", r4.raft().toString(), "--timeout", "120s");
+        // r3 must not lead (the command refuses that); elections may have moved leadership to it.
+        LayoutCluster.Run rep = withLeader(c, "r1", leader -> {
+          if (leader.equals("r3")) {
+            LayoutCluster.run(new TransferLeaderCommand(), "--config", c.file("r1"), "--to", "r1", "--timeout", "30s");
+            return new LayoutCluster.Run(-1, "", "r3 led; moved", 0);
+          }
+          return LayoutCluster.run(new MembershipCommands.Replace(), "--config", c.file("r1"), "--remove", "r3", "--id",
+              "r4", "--raft", r4.raft().toString(), "--timeout", "120s");
+        });
         assertThat(rep.code()).as(rep.all()).isZero();
         assertThat(rep.out()).contains("r4 is a voting member").contains("id = \"r4\"").contains("Stop r3");
         c.stop("r3");
@@ -132,10 +157,13 @@ class MembershipCommandsTest {
         w.awaitMore(50, "commits after the replacement");
 
         // The new member can lead and take the writer epoch; the old epoch is fenced.
-        LayoutCluster.Run t4 = LayoutCluster.run(new TransferLeaderCommand(), "--config", c.file("r4"), "--to", "r4",
-            "--timeout", "30s");
-        assertThat(t4.code()).as(t4.all()).isZero();
-        WriterEpoch e4 = c.acquireOnLeader(client);
+        WriterEpoch e4 = null;
+        for (int attempt = 0; attempt < 3 && (e4 == null || !e4.getReplicaId().equals("r4")); attempt++) {
+          LayoutCluster.Run t4 = LayoutCluster.run(new TransferLeaderCommand(), "--config", c.file("r4"), "--to", "r4",
+              "--timeout", "30s");
+          assertThat(t4.code()).as(t4.all()).isZero();
+          e4 = c.acquireOnLeader(client); // an election may move leadership again on a loaded machine: then retry
+        }
         assertThat(e4.getReplicaId()).isEqualTo("r4");
         assertThat(client.commit(e1.getEpoch(), List.of(Ops.putManager(new byte[] {1}))).get(20, TimeUnit.SECONDS))
             .isInstanceOf(CommitOutcome.Fenced.class);
@@ -171,17 +199,23 @@ class MembershipCommandsTest {
   @Test
   void removeThenAddBack() throws Exception {
     try (LayoutCluster c = new LayoutCluster(dir.resolve("cluster"))) {
-      String leader = c.awaitLeader();
-      String victim = List.of("r1", "r2", "r3").stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
-      String other = List.of("r1", "r2", "r3").stream().filter(id -> !id.equals(leader) && !id.equals(victim))
-          .findFirst().orElseThrow();
-      RaftStoreClient client = c.client(leader);
+      c.awaitLeader();
+      RaftStoreClient client = c.client("r1");
       WriterEpoch e = c.acquireOnLeader(client);
       assertThat(client.commit(e.getEpoch(), List.of(Ops.putBaseMonitor(CH, 0, new byte[4500]))).get(20, TimeUnit.SECONDS))
           .isInstanceOf(CommitOutcome.Committed.class);
 
-      LayoutCluster.Run rm = LayoutCluster.run(new MembershipCommands.Remove(), "--config", c.file(other), "--id", victim,
-          "--force");
+      String[] roles = new String[3]; // leader, victim, other as the command saw them
+      LayoutCluster.Run rm = withLeader(c, "r1", l -> {
+        roles[0] = l;
+        roles[1] = List.of("r1", "r2", "r3").stream().filter(id -> !id.equals(l)).findFirst().orElseThrow();
+        roles[2] = List.of("r1", "r2", "r3").stream().filter(id -> !id.equals(l) && !id.equals(roles[1])).findFirst()
+            .orElseThrow();
+        return LayoutCluster.run(new MembershipCommands.Remove(), "--config", c.file(roles[2]), "--id", roles[1], "--force");
+      });
+      String leader = roles[0];
+      String victim = roles[1];
+      String other = roles[2];
       assertThat(rm.code()).as(rm.all()).isZero();
       List<String> two = List.of(leader, other).stream().sorted().toList();
       assertThat(c.membersSeenBy(leader)).isEqualTo(two);
@@ -210,8 +244,7 @@ class MembershipCommandsTest {
   @Test
   void dangerousOrWrongRequestsAreRefusedAndChangeNothing() throws Exception {
     try (LayoutCluster c = new LayoutCluster(dir.resolve("cluster"))) {
-      String leader = c.awaitLeader();
-      String follower = List.of("r1", "r2", "r3").stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+      c.awaitLeader();
       String cfg = c.file("r1");
 
       LayoutCluster.Run dup = LayoutCluster.run(new MembershipCommands.Add(), "--config", cfg, "--id", "r2", "--raft",
@@ -231,11 +264,13 @@ class MembershipCommandsTest {
       assertThat(unreachable.err()).contains("r9 at 127.0.0.1:" + nobody + " did not answer within 3 s").contains("--join");
       assertThat(unreachable.millis()).as("bounded wait").isLessThan(30_000);
 
-      LayoutCluster.Run rmLeader = LayoutCluster.run(new MembershipCommands.Remove(), "--config", cfg, "--id", leader);
+      LayoutCluster.Run rmLeader = withLeader(c, "r1", l -> LayoutCluster.run(new MembershipCommands.Remove(), "--config",
+          cfg, "--id", l));
       assertThat(rmLeader.code()).as(rmLeader.all()).isEqualTo(2);
-      assertThat(rmLeader.err()).contains(leader + " is the leader").contains("transfer-leader");
+      assertThat(rmLeader.err()).contains(" is the leader").contains("transfer-leader");
 
-      LayoutCluster.Run shrink = LayoutCluster.run(new MembershipCommands.Remove(), "--config", cfg, "--id", follower);
+      LayoutCluster.Run shrink = withLeader(c, "r1", l -> LayoutCluster.run(new MembershipCommands.Remove(), "--config",
+          cfg, "--id", l.equals("r2") ? "r3" : "r2"));
       assertThat(shrink.code()).as(shrink.all()).isEqualTo(2);
       assertThat(shrink.err()).contains("leaves 2 voting members").contains("--force");
 
@@ -243,10 +278,10 @@ class MembershipCommandsTest {
       assertThat(unknown.code()).as(unknown.all()).isEqualTo(2);
       assertThat(unknown.err()).contains("r7 is not a member");
 
-      LayoutCluster.Run replaceLeader = LayoutCluster.run(new MembershipCommands.Replace(), "--config", cfg, "--remove",
-          leader, "--id", "r9", "--raft", "127.0.0.1:" + nobody);
+      LayoutCluster.Run replaceLeader = withLeader(c, "r1", l -> LayoutCluster.run(new MembershipCommands.Replace(),
+          "--config", cfg, "--remove", l, "--id", "r9", "--raft", "127.0.0.1:" + nobody));
       assertThat(replaceLeader.code()).as(replaceLeader.all()).isEqualTo(2);
-      assertThat(replaceLeader.err()).contains(leader + " is the leader");
+      assertThat(replaceLeader.err()).contains(" is the leader");
 
       // A new replica started WITHOUT --join (its file lists itself among the members) refuses to
       // run: the leader's configuration does not contain it. It leaves no storage behind, so the
