@@ -33,7 +33,11 @@ public final class ReplicaServer implements AutoCloseable {
   private final ChannelStateMachine stateMachine;
   private final RaftProperties properties;
 
-  private ReplicaServer(ReplicaConfig config, StoreMetrics metrics, Map<String, String> overrides) throws IOException {
+  private final boolean joining;
+  private final boolean fresh;
+
+  private ReplicaServer(ReplicaConfig config, StoreMetrics metrics, Map<String, String> overrides, boolean join)
+      throws IOException {
     this.config = config;
     this.group = RaftGroups.group(config);
     Path data = config.dataDir();
@@ -50,9 +54,16 @@ public final class ReplicaServer implements AutoCloseable {
     }
     this.stateMachine = new ChannelStateMachine(data.resolve("state"), config.raft().maxEntryBytes(), metrics);
     boolean fresh = !Files.exists(data.resolve("raft"));
+
+    // A joining replica starts with the group id and NO members: Ratis then starts it
+    // "initializing" (no election timer), so it can never elect itself or form a group of its own;
+    // it only accepts the current leader's snapshot and entries once add-replica made it a member.
+    // On a restart, a configuration in its log or installed snapshot takes precedence, as always.
+    this.joining = join;
+    this.fresh = fresh;
     this.server = RaftServer.newBuilder()
         .setServerId(RaftPeerId.valueOf(config.replicaId()))
-        .setGroup(group)
+        .setGroup(joining ? RaftGroup.valueOf(group.getGroupId()) : group)
         .setProperties(properties)
         .setParameters(RaftTuning.parameters(properties))
         .setStateMachine(stateMachine)
@@ -68,11 +79,70 @@ public final class ReplicaServer implements AutoCloseable {
   /** As {@link #start(ReplicaConfig, StoreMetrics)} with raw Ratis properties layered on top. */
   public static ReplicaServer start(ReplicaConfig config, StoreMetrics metrics, Map<String, String> ratisOverrides)
       throws IOException {
-    ReplicaServer r = new ReplicaServer(config, metrics, ratisOverrides);
+    return start(config, metrics, ratisOverrides, false);
+  }
+
+  /**
+   * As {@link #start(ReplicaConfig, StoreMetrics, Map)}; with {@code join}, a replica whose data
+   * directory is empty starts as a NEW member of a running group: it waits, without taking part in
+   * elections, until {@code lnraft add-replica} (or replace-replica) adds it, then catches up by
+   * snapshot install. Once it has a configuration in its log, {@code join} changes nothing.
+   *
+   * @throws MembershipException if the group's leader reports a configuration without this
+   *     replica (it was removed): it is stopped again, nothing in its directory changed
+   */
+  public static ReplicaServer start(ReplicaConfig config, StoreMetrics metrics, Map<String, String> ratisOverrides,
+      boolean join) throws IOException {
+    ReplicaServer r = new ReplicaServer(config, metrics, ratisOverrides, join);
     r.server.start();
+    if (r.joining) {
+      if (r.waitingToJoin()) {
+        LOG.info("replica {} of cluster {} started to JOIN, waiting to be added: raft {} ({}); run lnraft add-replica"
+            + " --id {} --raft {} (or replace-replica) against the running group", config.replicaId(), config.clusterId(),
+            config.self().raft(), config.raft().rpcType(), config.replicaId(), config.self().raft());
+      } else {
+        LOG.info("replica {} of cluster {} started (--join: already a member): raft {} ({})", config.replicaId(),
+            config.clusterId(), config.self().raft(), config.raft().rpcType());
+      }
+      return r;
+    }
+    try {
+      MembershipCheck.onStart(r);
+    } catch (MembershipException e) {
+      r.close();
+      if (r.fresh) {
+        // This start created the storage; remove it so that a start with --join finds it empty.
+        CheckpointSnapshotStorage.deleteTree(config.dataDir().resolve("raft"));
+        CheckpointSnapshotStorage.deleteTree(config.dataDir().resolve("state"));
+      }
+      throw e;
+    }
     LOG.info("replica {} of cluster {} started: raft {} ({}, {})", config.replicaId(), config.clusterId(),
         config.self().raft(), config.raft().rpcType(), config.raft().tls().isPresent() ? "mutual TLS" : "PLAINTEXT");
     return r;
+  }
+
+  /** Whether this start created the replica's storage (its data directory had no Raft log). */
+  boolean freshStart() {
+    return fresh;
+  }
+
+  /** Whether this replica started with {@code join} and is not (yet) a member of the group's configuration. */
+  public boolean waitingToJoin() {
+    return joining && currentMembers().stream().noneMatch(p -> p.getId().toString().equals(config.replicaId()));
+  }
+
+  /**
+   * The voting members of the group's configuration as this replica knows it (from its Raft log or
+   * installed snapshot; the config file's list only seeds a fresh group). Empty while a joining
+   * replica waits to be added.
+   */
+  public java.util.List<org.apache.ratis.protocol.RaftPeer> currentMembers() {
+    try {
+      return java.util.List.copyOf(server.getDivision(group.getGroupId()).getRaftConf().getCurrentPeers());
+    } catch (IOException e) {
+      return java.util.List.of();
+    }
   }
 
   public ReplicaConfig config() {

@@ -42,6 +42,10 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(names = "--bitcoind-password-file", description = "file holding the RPC password, mode 0600 (overrides the config)")
   Path passwordFile;
 
+  @Option(names = "--join", description = "a NEW replica joining a running group: with an empty data directory it"
+      + " waits, without voting, until lnraft add-replica/replace-replica adds it, then catches up by snapshot")
+  boolean join;
+
   @Override
   public Integer call() throws Exception {
     ReplicaConfig cfg;
@@ -65,8 +69,14 @@ public final class NodeCommand implements Callable<Integer> {
       System.err.println(e.getCause().getMessage());
       return 2;
     }
-    NodeRuntime runtime = new NodeRuntime(cfg, new NodeRuntime.Options(bitcoind, seed, token, Duration.ofSeconds(5),
-        cfg.node().reconnectInterval(), cfg.node().maxPeerConnections()));
+    NodeRuntime runtime;
+    try {
+      runtime = new NodeRuntime(cfg, new NodeRuntime.Options(bitcoind, seed, token, Duration.ofSeconds(5),
+          cfg.node().reconnectInterval(), cfg.node().maxPeerConnections()), join);
+    } catch (io.lnraft.store.MembershipException e) {
+      System.err.println(e.getMessage());
+      return 1;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       runtime.close();

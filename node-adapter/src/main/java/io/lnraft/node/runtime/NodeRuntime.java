@@ -92,6 +92,15 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
       Duration reconnectInterval, int maxPeerConnections) {}
 
   public NodeRuntime(ReplicaConfig config, Options options) throws Exception {
+    this(config, options, false);
+  }
+
+  /**
+   * @param join a NEW replica joining a running group (empty data directory): its store waits to be
+   *     added by lnraft add-replica/replace-replica (see {@link ReplicaServer#start(ReplicaConfig,
+   *     StoreMetrics, Map, boolean)})
+   */
+  public NodeRuntime(ReplicaConfig config, Options options, boolean join) throws Exception {
     this.config = config;
     this.network = networkOf(config.network());
     this.ldkSeed = LdkSeed.fromBip39Seed(options.bip39Seed());
@@ -101,7 +110,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     // gated committer's, the node's and the JVM's, all scraped at GET /metrics.
     this.metrics = new NodeMetrics();
     StoreMetrics storeMetrics = new StoreMetrics(metrics.registry());
-    this.replica = ReplicaServer.start(config, storeMetrics);
+    this.replica = ReplicaServer.start(config, storeMetrics, Map.of(), join);
     this.store = new RaftStoreClient(RaftGroups.group(config), RaftTuning.properties(config.raft(), config.snapshot(), Map.of()),
         options.commitTimeout(), storeMetrics, Optional.of(RaftPeerId.valueOf(config.replicaId())))
         // Channel state is sealed (AES-256-GCM, key from the seed) before it reaches any replica's
@@ -188,7 +197,10 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
       return;
     }
     // Still failing: another replica may do better (its disk, its bitcoind, its network).
-    config.replicas().stream().map(r -> r.id()).filter(id -> !id.equals(config.replicaId())).findFirst().ifPresentOrElse(
+    // The group's current members (from its log), not the config file's list, which may be stale
+    // after a membership change.
+    replica.currentMembers().stream().map(p -> p.getId().toString()).filter(id -> !id.equals(config.replicaId()))
+        .findFirst().ifPresentOrElse(
         target -> {
           LOG.warn("replica {} could not run its node {} times in term {}: handing leadership to {}", config.replicaId(),
               MAX_RESTARTS_PER_TERM, term, target);

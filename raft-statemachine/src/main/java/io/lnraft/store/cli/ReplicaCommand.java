@@ -32,6 +32,11 @@ public final class ReplicaCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, description = "this replica's HOCON config file")
   Path config;
 
+  @Option(names = "--join", description = "a NEW replica joining a running group: with an empty data directory it"
+      + " waits, without voting, until lnraft add-replica/replace-replica adds it, then catches up by snapshot."
+      + " No effect once it has a Raft log.")
+  boolean join;
+
   @Override
   public Integer call() throws Exception {
     ReplicaConfig cfg;
@@ -42,7 +47,13 @@ public final class ReplicaCommand implements Callable<Integer> {
       System.err.println(e.getMessage());
       return 2;
     }
-    ReplicaServer server = ReplicaServer.start(cfg, StoreMetrics.inMemory());
+    ReplicaServer server;
+    try {
+      server = ReplicaServer.start(cfg, StoreMetrics.inMemory(), java.util.Map.of(), join);
+    } catch (io.lnraft.store.MembershipException e) {
+      System.err.println(e.getMessage());
+      return 1;
+    }
     server.addLeadershipListener(new LeadershipListener() {
       @Override
       public void onReadyLeader(long term) {

@@ -1,7 +1,6 @@
 package io.lnraft.store.cli;
 
 import io.lnraft.config.ReplicaConfig;
-import io.lnraft.config.ReplicaEndpoint;
 import io.lnraft.store.RaftGroups;
 import io.lnraft.store.RaftStoreClient;
 import io.lnraft.store.proto.WriterEpoch;
@@ -39,27 +38,48 @@ public final class StatusCommand implements Callable<Integer> {
     Optional<ReplicaConfig> loaded = AdminClients.load(config);
     if (loaded.isEmpty()) return 2;
     ReplicaConfig cfg = loaded.get();
-    RaftGroup group = RaftGroups.group(cfg);
+    RaftGroup fileGroup = RaftGroups.group(cfg);
+    // The members are what the group's leader reports; the file's list may be stale after a
+    // membership change. Show both: members first, then file entries that are no longer members.
+    java.util.Optional<io.lnraft.store.Membership.View> view = io.lnraft.store.Membership.current(fileGroup,
+        io.lnraft.store.RaftTuning.properties(cfg.raft(), cfg.snapshot(), java.util.Map.of()), timeout);
+    java.util.Map<String, org.apache.ratis.protocol.RaftPeer> rows = new java.util.LinkedHashMap<>();
+    view.ifPresent(v -> v.voters().stream().sorted(java.util.Comparator.comparing(p -> p.getId().toString()))
+        .forEach(p -> rows.put(p.getId().toString(), p)));
+    for (org.apache.ratis.protocol.RaftPeer p : fileGroup.getPeers()) rows.putIfAbsent(p.getId().toString(), p);
+    RaftGroup group = RaftGroup.valueOf(fileGroup.getGroupId(), rows.values());
+    int members = view.map(v -> v.voters().size()).orElse(cfg.replicas().size());
     int reachable = 0;
     String leader = "none";
-    try (RaftStoreClient client = AdminClients.client(cfg, timeout)) {
-      System.out.printf("cluster %s (group %s), %d replicas%n", cfg.clusterId(), group.getGroupId().getUuid(),
-          cfg.replicas().size());
+    try (RaftStoreClient client = new RaftStoreClient(group, io.lnraft.store.RaftTuning.properties(cfg.raft(),
+        cfg.snapshot(), java.util.Map.of()), timeout, io.lnraft.store.StoreMetrics.inMemory())) {
+      System.out.printf("cluster %s (group %s), %d members%s%n", cfg.clusterId(), group.getGroupId().getUuid(), members,
+          view.map(v -> " (as the leader reports them)").orElse(" (from this config file: no leader answered)"));
       System.out.printf("%-6s %-22s %-10s %6s %10s %10s %10s%n", "id", "raft", "role", "term", "applied", "committed",
           "snapshot");
-      for (ReplicaEndpoint r : cfg.replicas()) {
+      for (org.apache.ratis.protocol.RaftPeer r : rows.values()) {
+        String id = r.getId().toString();
+        boolean member = view.isEmpty() || view.get().voter(id).isPresent();
+        boolean inFile = cfg.replicas().stream().anyMatch(e -> e.id().equals(id));
+        String note = !member ? "  (in this config file, NOT a member)" : !inFile ? "  (member, NOT in this config file)" : "";
         try {
-          GroupInfoReply info = client.raftClient().getGroupManagementApi(RaftPeerId.valueOf(r.id())).info(group.getGroupId());
+          GroupInfoReply info = client.raftClient().getGroupManagementApi(RaftPeerId.valueOf(id)).info(group.getGroupId());
           RoleInfoProto role = info.getRoleInfoProto();
           LogInfoProto log = info.getLogInfoProto();
           long term = role.getRole() == RaftPeerRole.LEADER ? role.getLeaderInfo().getTerm() : log.getLastEntry().getTerm();
-          if (role.getRole() == RaftPeerRole.LEADER) leader = r.id();
-          System.out.printf("%-6s %-22s %-10s %6d %10d %10d %10d%n", r.id(), r.raft(), role.getRole(), term,
-              log.getApplied().getIndex(), log.getCommitted().getIndex(), log.getLastSnapshot().getIndex());
-          reachable++;
+          if (role.getRole() == RaftPeerRole.LEADER) leader = id;
+          System.out.printf("%-6s %-22s %-10s %6d %10d %10d %10d%s%n", id, r.getAddress(), role.getRole(), term,
+              log.getApplied().getIndex(), log.getCommitted().getIndex(), log.getLastSnapshot().getIndex(), note);
+          if (member) reachable++;
         } catch (Exception e) {
-          System.out.printf("%-6s %-22s %-10s (%s)%n", r.id(), r.raft(), "UNREACHABLE", e.getClass().getSimpleName());
+          System.out.printf("%-6s %-22s %-10s (%s)%s%n", id, r.getAddress(), "UNREACHABLE", e.getClass().getSimpleName(),
+              note);
         }
+      }
+      if (rows.values().stream().anyMatch(p -> cfg.replicas().stream().noneMatch(e -> e.id().equals(p.getId().toString())))
+          || (view.isPresent() && cfg.replicas().stream().anyMatch(e -> view.get().voter(e.id()).isEmpty()))) {
+        System.out.println("this config file's replica list differs from the members: update `replicas` in every"
+            + " replica's config file (see OPERATIONS.md, membership)");
       }
       System.out.println("leader: " + leader);
       try {
@@ -70,9 +90,9 @@ public final class StatusCommand implements Callable<Integer> {
         System.out.println("writer epoch: unknown (no leader answered within " + timeout.toMillis() + " ms)");
       }
     }
-    int majority = cfg.replicas().size() / 2 + 1;
+    int majority = members / 2 + 1;
     if (reachable < majority) {
-      System.err.println("only " + reachable + " of " + cfg.replicas().size()
+      System.err.println("only " + reachable + " of " + members
           + " replicas answered: the group has no majority and cannot commit. Start the stopped replicas.");
       return 1;
     }

@@ -51,16 +51,24 @@ public final class TransferLeaderCommand implements Callable<Integer> {
     Optional<ReplicaConfig> loaded = AdminClients.load(config);
     if (loaded.isEmpty()) return 2;
     ReplicaConfig cfg = loaded.get();
-    if (cfg.replicas().stream().map(ReplicaEndpoint::id).noneMatch(to::equals)) {
-      System.err.println("no replica '" + to + "' in this cluster; replicas: "
-          + cfg.replicas().stream().map(ReplicaEndpoint::id).toList());
+    RaftGroup fileGroup = RaftGroups.group(cfg);
+    RaftProperties props = RaftTuning.properties(cfg.raft(), cfg.snapshot(), Map.of());
+    // The members as the leader reports them (the file may be stale after a membership change).
+    Optional<io.lnraft.store.Membership.View> view = io.lnraft.store.Membership.current(fileGroup, props,
+        Duration.ofSeconds(3));
+    java.util.List<String> members = view.map(io.lnraft.store.Membership.View::voterIds)
+        .orElse(cfg.replicas().stream().map(ReplicaEndpoint::id).toList());
+    if (!members.contains(to)) {
+      System.err.println("no replica '" + to + "' in this cluster; members: " + members);
       return 2;
     }
     long deadline = System.nanoTime() + timeout.toNanos();
-    RaftGroup group = RaftGroups.group(cfg);
-    RaftProperties props = RaftTuning.properties(cfg.raft(), cfg.snapshot(), Map.of());
+    java.util.Map<String, org.apache.ratis.protocol.RaftPeer> peers = new java.util.LinkedHashMap<>();
+    view.ifPresent(v -> v.voters().forEach(p -> peers.put(p.getId().toString(), p)));
+    fileGroup.getPeers().forEach(p -> peers.putIfAbsent(p.getId().toString(), p));
+    RaftGroup group = RaftGroup.valueOf(fileGroup.getGroupId(), peers.values());
     try (RaftStoreClient probe = new RaftStoreClient(group, props, Duration.ofSeconds(2), StoreMetrics.inMemory())) {
-      Optional<GroupProbe.Leader> current = findLeader(probe, cfg, group);
+      Optional<GroupProbe.Leader> current = findLeader(probe, group);
       if (current.isEmpty()) {
         System.err.println("no replica reports itself leader; try again after the election (lnraft status)");
         return 1;
@@ -84,7 +92,7 @@ public final class TransferLeaderCommand implements Callable<Integer> {
         }
         sleep(100);
       }
-      Optional<GroupProbe.Leader> now = findLeader(probe, cfg, group);
+      Optional<GroupProbe.Leader> now = findLeader(probe, group);
       System.err.println("leadership did not move to " + to + " within " + timeout.toMillis() + " ms"
           + refused.map(r -> " (" + r + ")").orElse("") + "; leader now: "
           + now.map(l -> l.replicaId() + " (term " + l.term() + ")").orElse("none"));
@@ -118,10 +126,10 @@ public final class TransferLeaderCommand implements Callable<Integer> {
     }
   }
 
-  private static Optional<GroupProbe.Leader> findLeader(RaftStoreClient probe, ReplicaConfig cfg, RaftGroup group) {
+  private static Optional<GroupProbe.Leader> findLeader(RaftStoreClient probe, RaftGroup group) {
     GroupProbe.Leader best = null;
-    for (ReplicaEndpoint r : cfg.replicas()) {
-      Optional<GroupProbe.Leader> l = GroupProbe.leaderSelfReport(probe, group, r.id());
+    for (org.apache.ratis.protocol.RaftPeer r : group.getPeers()) {
+      Optional<GroupProbe.Leader> l = GroupProbe.leaderSelfReport(probe, group, r.getId().toString());
       if (l.isPresent() && (best == null || l.get().term() > best.term())) best = l.get();
     }
     return Optional.ofNullable(best);
