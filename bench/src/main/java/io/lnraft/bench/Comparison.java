@@ -52,14 +52,14 @@ final class Comparison {
     if (a == null || b == null) return "-";
     double x = a.getValueAtPercentile(p) / 1e6;
     double y = b.getValueAtPercentile(p) / 1e6;
-    return String.format(Locale.ROOT, "%.2fx (%.2f / %.2f ms)", x / y, x, y);
+    return String.format(Locale.ROOT, "%.3gx (%.2f / %.2f ms)", x / y, x, y);
   }
 
   private static String rate(Map<String, CommitLatencyHarness.Result> m, String ours, String base, int w) {
     CommitLatencyHarness.Result a = m.get(CommitLatencyHarness.resultName(ours, w));
     CommitLatencyHarness.Result b = m.get(CommitLatencyHarness.resultName(base, w));
     if (a == null || b == null || a.h().getTotalCount() == 0 || b.h().getTotalCount() == 0) return "-";
-    return String.format(Locale.ROOT, "%.2fx (%.0f / %.0f)", a.rate() / b.rate(), a.rate(), b.rate());
+    return String.format(Locale.ROOT, "%.3gx (%.0f / %.0f)", a.rate() / b.rate(), a.rate(), b.rate());
   }
 
   private static Histogram hist(Map<String, CommitLatencyHarness.Result> m, String system, int w) {
