@@ -24,7 +24,7 @@ chmod 755 "$work"   # the PostgreSQL servers run as user postgres and must reach
 cleanup() {
   bench/baselines/etcd.sh stop "$work/etcd" || true
   bench/baselines/postgres.sh stop "$work/pg" || true
-  rm -rf "$work"
+  rm -rf "$work" || echo "run-all.sh: could not delete $work" >&2
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -47,8 +47,9 @@ else
   defaults=(--rounds 2 --seconds 10)
 fi
 
-# Later options win, so "$@" can override the defaults.
+# Later options win, so "$@" can override the defaults. The harness' own dir (replica logs, Raft logs,
+# RocksDB) is inside $work too, so the trap deletes it even if the harness could not.
 java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.lnraft.bench.CommitLatencyHarness \
   "${defaults[@]}" --pg "$PG_SINGLE_URL" --pg-standby "$PG_STANDBY_URL" --etcd "$ETCD_ENDPOINTS" \
-  --cpu-pids "$work/server-pids" --plot "$plot" "$@" 2>&1 | tee "$out"
+  --cpu-pids "$work/server-pids" --plot "$plot" --dir "$work/harness" "$@" 2>&1 | tee "$out"
 echo "output: $out; plot: $plot"

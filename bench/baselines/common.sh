@@ -35,3 +35,24 @@ kill_pids() {
   done
   for pid in $(cat "$file"); do kill -9 "$pid" 2>/dev/null || true; done
 }
+
+# Deletes DIR once nothing runs from it any more: kills (TERM, then KILL) leftover processes whose
+# command line names DIR (e.g. PostgreSQL backends still exiting after their postmaster), then
+# retries rm for up to 10 s (a process exiting under load may still write a file meanwhile).
+remove_dir() {
+  local dir=$1 i pids
+  [ -n "$dir" ] && [ -e "$dir" ] || return 0
+  for i in $(seq 1 20); do
+    pids=$(pgrep -f -- "$dir/" || true)
+    [ -z "$pids" ] && break
+    if [ "$i" -lt 10 ]; then kill $pids 2>/dev/null || true; else kill -9 $pids 2>/dev/null || true; fi
+    sleep 0.5
+  done
+  for i in $(seq 1 10); do
+    rm -rf "$dir" 2>/dev/null || true
+    [ -e "$dir" ] || return 0
+    sleep 1
+  done
+  echo "$(basename "$0"): could not delete $dir" >&2
+  return 1
+}

@@ -47,7 +47,7 @@ case "$cmd" in
     ;;
   stop)
     kill_pids "$dir/pids"
-    rm -rf "$dir"
+    remove_dir "$dir"
     ;;
   *) die "usage: $0 start|stop DIR" ;;
 esac

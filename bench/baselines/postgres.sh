@@ -90,7 +90,7 @@ ENV
     ;;
   stop)
     stop_all
-    rm -rf "$dir"
+    remove_dir "$dir"
     ;;
   *) die "usage: $0 start|stop DIR" ;;
 esac

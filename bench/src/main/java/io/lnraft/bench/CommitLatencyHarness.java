@@ -111,7 +111,7 @@ public final class CommitLatencyHarness {
         }
         switch (a) {
           case "--short" -> {
-            o.warmupSeconds = 3;
+            o.warmupSeconds = 2;
             o.configWarmupSeconds = 1;
             o.seconds = 2;
             o.idleSeconds = 2;
@@ -203,7 +203,7 @@ public final class CommitLatencyHarness {
     static void usage(PrintStream p) {
       p.println("""
           usage: CommitLatencyHarness [options]
-            --short                 3 s warm-up per system, then 1 s + 2 s measured per configuration
+            --short                 2 s warm-up per system, then 1 s + 2 s measured per configuration
             --seconds N             measured seconds per configuration and round (default 20)
             --warmup N              warm-up seconds per system, once, 16 writers (default 15: JIT of 4 JVMs on 2 cores)
             --config-warmup N       unmeasured seconds before each configuration's window (default 3)
@@ -653,7 +653,7 @@ public final class CommitLatencyHarness {
 
   private void dumpReplicaLogs() {
     try (var files = Files.walk(base, 2)) {
-      for (Path p : files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().toList()) {
+      for (Path p : files.filter(p -> p.getFileName().toString().matches("r\\d+(-stdout)?\\.log")).sorted().toList()) {
         List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
         System.err.println("---- last lines of " + base.relativize(p));
         lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(System.err::println);
@@ -678,10 +678,23 @@ public final class CommitLatencyHarness {
       OUT.println("kept " + base);
       return;
     }
-    try {
-      deleteTree(base);
-    } catch (IOException e) {
-      System.err.println("could not delete " + base + ": " + e);
+    // Retried: on Ctrl-C the replica JVMs get the signal too and may still be writing while they exit.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        deleteTree(base);
+        return;
+      } catch (IOException | UncheckedIOException e) {
+        if (attempt >= 5) {
+          System.err.println("could not delete " + base + ": " + e + " (delete it by hand)");
+          return;
+        }
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 
