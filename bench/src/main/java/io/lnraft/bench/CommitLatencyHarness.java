@@ -258,6 +258,9 @@ public final class CommitLatencyHarness {
   private final Path base;
   private final List<Replica> running = new CopyOnWriteArrayList<>();
   private final List<CommitTarget> open = new CopyOnWriteArrayList<>();
+  /** Writer threads of the measurement in progress; cleanup stops them before closing the targets. */
+  private final List<Thread> activeWriters = new CopyOnWriteArrayList<>();
+  private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicBoolean cleanedUp = new AtomicBoolean();
   private final Map<RpcType, Map<String, String>> settings = new LinkedHashMap<>();
   private final List<Long> cpuRoots = new ArrayList<>();
@@ -549,7 +552,7 @@ public final class CommitLatencyHarness {
         CommitTarget.Writer writer = ws.get(w);
         int idx = w;
         Thread t = new Thread(() -> {
-          while (!stop.get() && System.nanoTime() < end) {
+          while (!stop.get() && !stopping.get() && System.nanoTime() < end) {
             long a;
             try {
               CommitTarget.Attempt attempt = writer.prepare(random(opt.updateBytes), random(opt.managerBytes));
@@ -568,6 +571,7 @@ public final class CommitLatencyHarness {
         t.setDaemon(true);
         threads.add(t);
       }
+      activeWriters.addAll(threads);
       threads.forEach(Thread::start);
       sleepUntil(measureFrom);
       Cpu.Sample before = Cpu.sample(cpuRoots);
@@ -593,6 +597,7 @@ public final class CommitLatencyHarness {
       return new Result(resultName(target.name(), writers), target.name(), writers, all, (end - measureFrom) / 1e9, errs,
           Machine.loadAverage(), usage);
     } finally {
+      activeWriters.clear();
       for (CommitTarget.Writer w : ws) {
         try {
           w.close();
@@ -665,6 +670,18 @@ public final class CommitLatencyHarness {
 
   private void cleanup() {
     if (!cleanedUp.compareAndSet(false, true)) return;
+    // Ctrl-C mid-measurement: let the writers finish their commit in flight first; closing a native
+    // client (RocksDB) under a thread still inside write() crashes the JVM before the cleanup ends.
+    stopping.set(true);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    for (Thread t : activeWriters) {
+      try {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
     for (CommitTarget t : open) {
       try {
         t.close();
