@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,30 +44,44 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 
 /**
- * Commit latency of the replicated store, 3 replicas in 3 separate JVMs on loopback, for
- * transport {grpc, netty} x writers {1, 16}, plus an fdatasync baseline of the same disk.
+ * Commit latency of the replicated store (3 replicas in 3 separate JVMs on loopback, transports
+ * gRPC and Netty) side by side with its baselines in the same run: fdatasync of the same disk, a
+ * local RocksDB sync write, PostgreSQL (synchronous_commit=on, alone and with a synchronous
+ * streaming standby) and a 3-member etcd cluster — same payload, same writer counts.
  *
  * <p>Each writer owns one channel and loops (closed loop: next commit after the previous reply)
- * {@code commit(epoch, [AppendMonitorUpdate(ch, ++u, 400 B), PutManager(4096 B)])}, the shape of
- * one payment commit. Latency is client side, from just before {@code commit()} to the reply
- * (ops are built before the clock starts). Not corrected for coordinated omission (closed loop):
- * it is service time under N concurrent writers.
+ * one payment commit: {@code [AppendMonitorUpdate(ch, ++u, 400 B), PutManager(4096 B)]} on our
+ * store, the same two values in one transaction/batch on a baseline ({@link Baselines}). Latency is
+ * client side, from just before the commit to its durable reply (payloads and ops are built before
+ * the clock starts). Not corrected for coordinated omission (closed loop): it is service time
+ * under N concurrent writers.
  *
- * <p>Run: {@code bench/run.sh [--short] [--seconds N] ...}; {@code --help} lists the options.
+ * <p>All systems run for the whole run; after one warm-up per system, rounds measure every
+ * (writers, system) pair with the systems' order rotated per round and writer count, so machine
+ * noise and disk state spread over all of them. PostgreSQL and etcd are started by
+ * {@code bench/run-all.sh} (bench/baselines/*.sh) and given by {@code --pg}, {@code --pg-standby},
+ * {@code --etcd}; without them those systems are skipped.
+ *
+ * <p>Run: {@code bench/run-all.sh [--short]} or {@code bench/run.sh [--short] [--seconds N] ...};
+ * {@code --help} lists the options.
  */
 public final class CommitLatencyHarness {
   private static final PrintStream OUT = System.out;
 
+  /** All system names, in the order of the final tables. */
+  static final List<String> ALL_SYSTEMS = List.of("fdatasync", "rocksdb-sync", "pg-sync", "pg-standby", "etcd", "grpc", "netty");
+
   /** Command line options. */
   static final class Options {
     // The 3 replica JVMs + this one JIT-compile Ratis/gRPC/Netty/protobuf on 2 cores: C2 was still busy
-    // 20-30 s into a run on the reference box, so the default warm-up is long.
+    // 20-30 s into a run on the reference box, so the per-system warm-up is long.
     int warmupSeconds = 15;
+    int configWarmupSeconds = 3;
     int seconds = 20;
+    int rounds = 1;
     List<RpcType> transports = List.of(RpcType.GRPC, RpcType.NETTY);
-    List<Integer> writers = List.of(1, 16);
-    /** rpc: writers in this JVM through the Ratis client; local: writers inside the leader replica's JVM. */
-    List<String> submit = List.of("rpc");
+    List<Integer> writers = List.of(1, 16, 64);
+    List<String> systems;
     int updateBytes = 400;
     int managerBytes = 4096;
     int fsyncBytes = 4096;
@@ -77,6 +92,12 @@ public final class CommitLatencyHarness {
     Path dir;
     boolean keep;
     Map<String, String> ratis = new LinkedHashMap<>();
+    String pgUrl;
+    String pgStandbyUrl;
+    String pgStandbyCommit = "on";
+    List<String> etcdEndpoints = List.of();
+    List<Path> cpuPidFiles = new ArrayList<>();
+    Path plot;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -90,18 +111,20 @@ public final class CommitLatencyHarness {
         }
         switch (a) {
           case "--short" -> {
-            o.warmupSeconds = 3;
-            o.seconds = 5;
-            o.idleSeconds = 3;
+            o.warmupSeconds = 2;
+            o.configWarmupSeconds = 1;
+            o.seconds = 2;
+            o.idleSeconds = 2;
           }
           case "--seconds" -> o.seconds = Integer.parseInt(v != null ? v : next(args, ++i, a));
           case "--warmup" -> o.warmupSeconds = Integer.parseInt(v != null ? v : next(args, ++i, a));
+          case "--config-warmup" -> o.configWarmupSeconds = Integer.parseInt(v != null ? v : next(args, ++i, a));
+          case "--rounds" -> o.rounds = Integer.parseInt(v != null ? v : next(args, ++i, a));
           case "--transports" -> o.transports = parseList(v != null ? v : next(args, ++i, a)).stream()
               .map(s -> RpcType.valueOf(s.toUpperCase(Locale.ROOT))).toList();
           case "--writers" -> o.writers = parseList(v != null ? v : next(args, ++i, a)).stream()
               .map(Integer::parseInt).toList();
-          case "--submit" -> o.submit = parseList(v != null ? v : next(args, ++i, a)).stream()
-              .map(x -> x.toLowerCase(Locale.ROOT)).toList();
+          case "--systems" -> o.systems = parseList(v != null ? v : next(args, ++i, a));
           case "--update-bytes" -> o.updateBytes = Integer.parseInt(v != null ? v : next(args, ++i, a));
           case "--manager-bytes" -> o.managerBytes = Integer.parseInt(v != null ? v : next(args, ++i, a));
           case "--no-fsync-baseline" -> o.fsyncBaseline = false;
@@ -110,6 +133,12 @@ public final class CommitLatencyHarness {
           case "--dir" -> o.dir = Path.of(v != null ? v : next(args, ++i, a));
           case "--keep" -> o.keep = true;
           case "--ratis" -> putRatis(o, next(args, ++i, a));
+          case "--pg" -> o.pgUrl = v != null ? v : next(args, ++i, a);
+          case "--pg-standby" -> o.pgStandbyUrl = v != null ? v : next(args, ++i, a);
+          case "--pg-standby-commit" -> o.pgStandbyCommit = v != null ? v : next(args, ++i, a);
+          case "--etcd" -> o.etcdEndpoints = parseList(v != null ? v : next(args, ++i, a));
+          case "--cpu-pids" -> o.cpuPidFiles.add(Path.of(v != null ? v : next(args, ++i, a)));
+          case "--plot" -> o.plot = Path.of(v != null ? v : next(args, ++i, a));
           case "--help", "-h" -> {
             usage(OUT);
             System.exit(0);
@@ -125,12 +154,34 @@ public final class CommitLatencyHarness {
           }
         }
       }
-      if (o.seconds < 1 || o.warmupSeconds < 0 || o.writers.isEmpty() || o.transports.isEmpty()) {
-        throw new IllegalArgumentException("need --seconds >= 1, --warmup >= 0, some writers and transports");
-    }
-    if (o.submit.isEmpty() || !List.of("rpc", "local").containsAll(o.submit)) {
-      throw new IllegalArgumentException("--submit wants rpc, local or rpc,local, got " + o.submit);
+      if (o.seconds < 1 || o.warmupSeconds < 0 || o.configWarmupSeconds < 0 || o.rounds < 1 || o.writers.isEmpty()) {
+        throw new IllegalArgumentException("need --seconds >= 1, --warmup >= 0, --config-warmup >= 0, --rounds >= 1, some writers");
       }
+      if (o.writers.stream().anyMatch(w -> w < 1)) throw new IllegalArgumentException("--writers must all be >= 1: " + o.writers);
+      if (!List.of("on", "remote_apply", "remote_write", "local").contains(o.pgStandbyCommit)) {
+        throw new IllegalArgumentException("--pg-standby-commit must be on, remote_apply, remote_write or local, got "
+            + o.pgStandbyCommit);
+      }
+      if (o.systems == null) {
+        // Default: every system this run can reach.
+        List<String> d = new ArrayList<>();
+        if (o.fsyncBaseline) d.add("fdatasync");
+        d.add("rocksdb-sync");
+        if (o.pgUrl != null) d.add("pg-sync");
+        if (o.pgStandbyUrl != null) d.add("pg-standby");
+        if (!o.etcdEndpoints.isEmpty()) d.add("etcd");
+        o.transports.forEach(t -> d.add(t.name().toLowerCase(Locale.ROOT)));
+        o.systems = d;
+      }
+      for (String sys : o.systems) {
+        if (!ALL_SYSTEMS.contains(sys)) throw new IllegalArgumentException("unknown system " + sys + "; known: " + ALL_SYSTEMS);
+      }
+      if (o.systems.contains("pg-sync") && o.pgUrl == null) throw new IllegalArgumentException("system pg-sync needs --pg URL");
+      if (o.systems.contains("pg-standby") && o.pgStandbyUrl == null) {
+        throw new IllegalArgumentException("system pg-standby needs --pg-standby URL");
+      }
+      if (o.systems.contains("etcd") && o.etcdEndpoints.isEmpty()) throw new IllegalArgumentException("system etcd needs --etcd URLs");
+      if (o.systems.isEmpty()) throw new IllegalArgumentException("no system to measure");
       return o;
     }
 
@@ -152,16 +203,25 @@ public final class CommitLatencyHarness {
     static void usage(PrintStream p) {
       p.println("""
           usage: CommitLatencyHarness [options]
-            --short                 3 s warm-up + 5 s measured per configuration (whole run < 3 min)
-            --seconds N             measured seconds per configuration (default 20)
-            --warmup N              warm-up seconds per configuration (default 15: JIT of 4 JVMs on 2 cores)
-            --transports grpc,netty transports to measure (default both)
-            --writers 1,16          concurrent writers to measure (default 1,16; e.g. 1,16,64)
-            --submit rpc,local      rpc: writers here, through the Ratis client (default); local: writers
-                                    inside the leader replica's JVM, submitting into its Raft server
+            --short                 2 s warm-up per system, then 1 s + 2 s measured per configuration
+            --seconds N             measured seconds per configuration and round (default 20)
+            --warmup N              warm-up seconds per system, once, 16 writers (default 15: JIT of 4 JVMs on 2 cores)
+            --config-warmup N       unmeasured seconds before each configuration's window (default 3)
+            --rounds N              rounds over all (writers, system) pairs, order rotated per round (default 1)
+            --writers 1,16,64       concurrent writers to measure (default 1,16,64)
+            --systems a,b,..        of fdatasync,rocksdb-sync,pg-sync,pg-standby,etcd,grpc,netty
+                                    (default: all whose servers are given)
+            --transports grpc,netty transports of our store (default both; same as naming them in --systems)
+            --pg URL                JDBC URL of a PostgreSQL without standby (system pg-sync, synchronous_commit=on)
+            --pg-standby URL        JDBC URL of a PostgreSQL primary with a synchronous standby (system pg-standby)
+            --pg-standby-commit X   synchronous_commit for pg-standby: on (default: standby flushed the WAL)
+                                    or remote_apply (standby also replayed it)
+            --etcd URL,URL,URL      client URLs of the etcd members (system etcd; the client uses the leader's)
+            --cpu-pids FILE         pids in FILE (one per line) and their descendants count as bench CPU (repeatable)
+            --plot FILE.png         latency-percentile plot of all systems, one panel per writer count (+ FILE.csv)
             --update-bytes N        AppendMonitorUpdate payload (default 400)
             --manager-bytes N       PutManager payload (default 4096)
-            --no-fsync-baseline     skip the FileChannel append+force baseline
+            --no-fsync-baseline     skip the fdatasync baseline
             --heap SIZE             -Xmx of each replica JVM (default 512m)
             --jvm-arg ARG           extra JVM argument for each replica JVM (repeatable)
             --ratis key=value       raw Ratis property for replicas and client (repeatable)
@@ -170,19 +230,40 @@ public final class CommitLatencyHarness {
     }
   }
 
-  /** One measured configuration. */
+  /** One measured configuration (or the merge of several rounds of it). */
   record Result(String name, String transport, int writers, Histogram h, double seconds, long errors, String load,
       Cpu.Usage cpu) {
     double rate() {
       return h.getTotalCount() / seconds;
+    }
+
+    String system() {
+      return transport;
+    }
+
+    /** Merges rounds: histograms and time add up, CPU is time-weighted. */
+    Result plus(Result o) {
+      Histogram sum = newHistogram();
+      sum.add(h);
+      sum.add(o.h);
+      double s = seconds + o.seconds;
+      Cpu.Usage c = cpu == null || o.cpu == null ? null
+          : new Cpu.Usage((cpu.allCores() * seconds + o.cpu.allCores() * o.seconds) / s,
+              (cpu.benchCores() * seconds + o.cpu.benchCores() * o.seconds) / s);
+      return new Result(name, transport, writers, sum, s, errors + o.errors, o.load, c);
     }
   }
 
   private final Options opt;
   private final Path base;
   private final List<Replica> running = new CopyOnWriteArrayList<>();
+  private final List<CommitTarget> open = new CopyOnWriteArrayList<>();
+  /** Writer threads of the measurement in progress; cleanup stops them before closing the targets. */
+  private final List<Thread> activeWriters = new CopyOnWriteArrayList<>();
+  private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicBoolean cleanedUp = new AtomicBoolean();
   private final Map<RpcType, Map<String, String>> settings = new LinkedHashMap<>();
+  private final List<Long> cpuRoots = new ArrayList<>();
 
   private CommitLatencyHarness(Options opt, Path base) {
     this.opt = opt;
@@ -193,7 +274,14 @@ public final class CommitLatencyHarness {
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "logback-bench.xml");
     }
-    Options opt = Options.parse(args);
+    Options opt;
+    try {
+      opt = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bad arguments: " + e.getMessage() + " (--help lists the options)");
+      System.exit(2);
+      return;
+    }
     Path base = opt.dir != null ? Files.createDirectories(opt.dir) : Files.createTempDirectory("lnraft-bench-");
     CommitLatencyHarness h = new CommitLatencyHarness(opt, base);
     Thread hook = new Thread(h::cleanup, "bench-cleanup");
@@ -223,19 +311,55 @@ public final class CommitLatencyHarness {
     OUT.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
         + "; replica JVMs: -Xmx" + opt.heap + " " + String.join(" ", opt.jvmArgs) + " (default GC unless given)");
     OUT.println("work dir: " + base + " (filesystem: " + Machine.filesystemOf(base) + ")");
-    OUT.printf(Locale.ROOT, "commit: AppendMonitorUpdate %d B + PutManager %d B; warm-up %d s, measured %d s per config%n",
-        opt.updateBytes, opt.managerBytes, opt.warmupSeconds, opt.seconds);
+    OUT.printf(Locale.ROOT, "commit: AppendMonitorUpdate %d B + PutManager %d B; warm-up %d s per system (16 writers),"
+            + " then per configuration %d s unmeasured + %d s measured, %d round(s), writers %s%n",
+        opt.updateBytes, opt.managerBytes, opt.warmupSeconds, opt.configWarmupSeconds, opt.seconds, opt.rounds, opt.writers);
     if (!opt.ratis.isEmpty()) OUT.println("ratis overrides: " + opt.ratis);
+    for (Path f : opt.cpuPidFiles) cpuRoots.addAll(Baselines.readPids(f));
+
+    List<CommitTarget> targets = new ArrayList<>();
+    for (String sys : opt.systems) {
+      CommitTarget t = openTarget(sys);
+      open.add(t);
+      targets.add(t);
+      cpuRoots.addAll(t.pids());
+      OUT.println("system " + t.name() + ": " + t.describe());
+    }
     OUT.println();
 
-    List<Result> results = new ArrayList<>();
-    if (opt.fsyncBaseline) {
-      results.add(fsyncBaseline());
-      OUT.println(row(results.get(results.size() - 1)));
+    // One warm-up per system (JIT of the replica JVMs and of this JVM's client code for each system).
+    if (opt.warmupSeconds > 0) {
+      for (CommitTarget t : targets) {
+        OUT.printf(Locale.ROOT, "warm-up %s: %d s, 16 writers%n", t.name(), opt.warmupSeconds);
+        measure(t, 16, 0, opt.warmupSeconds);
+      }
     }
-    for (RpcType t : opt.transports) {
-      results.addAll(measureTransport(t));
+
+    // Rounds: every (writers, system) pair once per round; the systems' order rotates with the round
+    // and the writer count, so no system is always first after the warm-up or always last.
+    Map<String, Result> merged = new LinkedHashMap<>();
+    OUT.println(header());
+    for (int round = 0; round < opt.rounds; round++) {
+      for (int wi = 0; wi < opt.writers.size(); wi++) {
+        int w = opt.writers.get(wi);
+        List<CommitTarget> order = new ArrayList<>(targets);
+        Collections.rotate(order, -(round + wi * Math.max(1, opt.rounds)));
+        for (CommitTarget t : order) {
+          Result r = measure(t, w, opt.configWarmupSeconds, opt.seconds);
+          OUT.println(row(r) + (opt.rounds > 1 ? " round " + (round + 1) : ""));
+          merged.merge(r.name(), r, Result::plus);
+        }
+      }
     }
+
+    // What the machine burns with every system up and no commits (heartbeats, timers, leftover JIT):
+    // if this is a large part of the loaded CPU, per-commit CPU is overstated.
+    Thread.sleep(1000);
+    Cpu.Sample before = Cpu.sample(cpuRoots);
+    Thread.sleep(TimeUnit.SECONDS.toMillis(opt.idleSeconds));
+    Result idle = new Result("all systems idle (no commits)", "idle", 0, newHistogram(), opt.idleSeconds, 0,
+        Machine.loadAverage(), Cpu.sample(cpuRoots).since(before));
+    OUT.println(row(idle));
 
     OUT.println();
     OUT.println("## Effective Ratis settings (as reported by replica r1)");
@@ -244,102 +368,133 @@ public final class CommitLatencyHarness {
       e.getValue().forEach((k, v) -> OUT.println("- " + k + " = " + v));
     }
     OUT.println();
-    OUT.println("## Results (latency in ms)");
+    OUT.println("## Results (latency in ms" + (opt.rounds > 1 ? "; " + opt.rounds + " rounds merged" : "") + ")");
     OUT.println(header());
-    for (Result r : results) OUT.println(row(r));
-  }
-
-  // ---------------------------------------------------------------- fdatasync baseline
-
-  private Result fsyncBaseline() throws IOException {
-    OUT.printf(Locale.ROOT, "fdatasync baseline: append %d B + FileChannel.force(false), 1 writer ...%n", opt.fsyncBytes);
-    Path f = base.resolve("fsync-baseline.dat");
-    Histogram h = newHistogram();
-    String load;
-    long measured;
-    Cpu.Usage usage;
-    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND)) {
-      byte[] block = new byte[opt.fsyncBytes];
-      ByteBuffer buf = ByteBuffer.wrap(block);
-      long start = System.nanoTime();
-      long measureFrom = start + TimeUnit.SECONDS.toNanos(opt.warmupSeconds);
-      long end = measureFrom + TimeUnit.SECONDS.toNanos(opt.seconds);
-      long now = start;
-      Cpu.Sample before = null;
-      while (now < end) {
-        if (before == null && now >= measureFrom) before = Cpu.sample(List.of());
-        ThreadLocalRandom.current().nextBytes(block);
-        buf.clear();
-        long a = System.nanoTime();
-        while (buf.hasRemaining()) ch.write(buf);
-        ch.force(false);
-        now = System.nanoTime();
-        if (a >= measureFrom) h.recordValue(now - a);
+    List<Result> finals = new ArrayList<>();
+    for (int w : opt.writers) {
+      for (CommitTarget t : targets) {
+        Result r = merged.get(resultName(t.name(), w));
+        if (r != null) {
+          finals.add(r);
+          OUT.println(row(r));
+        }
       }
-      measured = now - measureFrom;
-      load = Machine.loadAverage();
-      usage = before == null ? null : Cpu.sample(List.of()).since(before);
-    } finally {
-      Files.deleteIfExists(f);
     }
-    return new Result("fdatasync 4 KiB append", "-", 1, h, measured / 1e9, 0, load, usage);
+    OUT.println(row(idle));
+    OUT.println();
+    OUT.println(Comparison.ratios(finals, targets.stream().map(CommitTarget::name).toList()));
+    if (opt.plot != null) {
+      LatencyPlot.write(opt.plot, finals, opt.writers);
+      OUT.println("plot: " + opt.plot + " (points: " + LatencyPlot.csvOf(opt.plot) + ")");
+    }
   }
 
-  // ---------------------------------------------------------------- one transport
+  private CommitTarget openTarget(String sys) throws Exception {
+    return switch (sys) {
+      case "fdatasync" -> new Baselines.Fsync(base.resolve("fdatasync"), opt.fsyncBytes);
+      case "rocksdb-sync" -> new Baselines.LocalRocksDb(base.resolve("rocksdb"));
+      case "pg-sync" -> new Baselines.Postgres("pg-sync", opt.pgUrl, "on", List.of());
+      case "pg-standby" -> new Baselines.Postgres("pg-standby", opt.pgStandbyUrl, opt.pgStandbyCommit, List.of());
+      case "etcd" -> new Baselines.Etcd(opt.etcdEndpoints, List.of());
+      case "grpc" -> startRatis(RpcType.GRPC);
+      case "netty" -> startRatis(RpcType.NETTY);
+      default -> throw new IllegalArgumentException("unknown system " + sys);
+    };
+  }
 
-  private List<Result> measureTransport(RpcType transport) throws Exception {
+  static String resultName(String system, int writers) {
+    return system + " " + writers + "w";
+  }
+
+  // ---------------------------------------------------------------- our store
+
+  /** Our store over one transport: 3 replica JVMs on a fresh layout, one shared client, one writer epoch. */
+  private RatisTarget startRatis(RpcType transport) throws Exception {
     String name = transport.name().toLowerCase(Locale.ROOT);
     OUT.println("== " + name + ": starting 3 replica JVMs");
     Path dir = base.resolve(name);
     LocalClusterLayout layout = LocalClusterLayout.generate(dir, 3,
-        LocalClusterLayout.Options.defaults().withClusterId("bench-" + name).withRpcType(transport));
+        LocalClusterLayout.Options.defaults().withClusterId("bench-" + name).withRpcType(transport)
+            // Plaintext like every baseline here (PostgreSQL, etcd run without TLS); production
+            // defaults to mutual TLS with gRPC, which costs more CPU per commit: not measured yet.
+            .withTls(false));
     List<Replica> replicas = new ArrayList<>();
-    try {
-      for (int i = 0; i < layout.configFiles().size(); i++) {
-        Replica r = Replica.start(layout.configs().get(i).replicaId(), layout.configFiles().get(i), dir, opt);
-        replicas.add(r);
-        running.add(r);
-      }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      for (Replica r : replicas) r.awaitReady(deadline);
-      settings.put(transport, replicas.get(0).settings);
-      Leader leader = awaitLeader(replicas, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
-      OUT.println("   leader " + leader.id + " (term " + leader.term + ")");
+    for (int i = 0; i < layout.configFiles().size(); i++) {
+      Replica r = Replica.start(layout.configs().get(i).replicaId(), layout.configFiles().get(i), dir, opt);
+      replicas.add(r);
+      running.add(r);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    for (Replica r : replicas) r.awaitReady(deadline);
+    settings.put(transport, replicas.get(0).settings);
+    Leader leader = awaitLeader(replicas, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
+    OUT.println("   leader " + leader.id + " (term " + leader.term + ")");
+    ReplicaConfig cfg = layout.configs().get(0);
+    RaftStoreClient client = new RaftStoreClient(RaftGroups.group(cfg),
+        RaftTuning.properties(cfg.raft(), cfg.snapshot(), opt.ratis), Duration.ofSeconds(10), StoreMetrics.inMemory());
+    long epoch = acquireEpoch(client, replicas, leader);
+    OUT.println("   writer epoch " + epoch);
+    return new RatisTarget(name, replicas, client, epoch);
+  }
 
-      ReplicaConfig cfg = layout.configs().get(0);
-      List<Result> results = new ArrayList<>();
-      try (RaftStoreClient client = new RaftStoreClient(RaftGroups.group(cfg),
-          RaftTuning.properties(cfg.raft(), cfg.snapshot(), opt.ratis), Duration.ofSeconds(10), StoreMetrics.inMemory())) {
-        long epoch = acquireEpoch(client, replicas, leader);
-        OUT.println("   writer epoch " + epoch);
-        List<Long> pids = replicas.stream().map(x -> x.process.pid()).toList();
-        for (String submit : opt.submit) {
-          for (int w : opt.writers) {
-            Result r = submit.equals("local")
-                ? measureLocalWriters(replicas.stream().filter(x -> x.id.equals(leader.id)).findFirst().orElseThrow(),
-                    epoch, name, w, pids)
-                : measureWriters(client, epoch, name, w, pids);
-            results.add(r);
-            OUT.println(row(r));
-          }
+  private final class RatisTarget implements CommitTarget {
+    private final String name;
+    private final List<Replica> replicas;
+    private final RaftStoreClient client;
+    private final long epoch;
+
+    RatisTarget(String name, List<Replica> replicas, RaftStoreClient client, long epoch) {
+      this.name = name;
+      this.replicas = replicas;
+      this.client = client;
+      this.epoch = epoch;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public String describe() {
+      return "lnraft store, Ratis 3.3.0 over " + name + ", 3 replica JVMs on loopback, one shared RaftStoreClient;"
+          + " per commit [AppendMonitorUpdate, PutManager] (one manager key for all writers, as one node has)";
+    }
+
+    @Override
+    public List<Long> pids() {
+      return replicas.stream().map(r -> r.process.pid()).toList();
+    }
+
+    @Override
+    public Writer writer(int index) throws Exception {
+      // Each writer gets a fresh channel (base monitor at update 0) so update ids start at 1.
+      byte[] txid = new byte[32];
+      ThreadLocalRandom.current().nextBytes(txid);
+      ChannelKey ch = Ops.channel(txid, index);
+      CommitOutcome o = client.commit(epoch, List.of(Ops.putBaseMonitor(ch, 0, random(opt.managerBytes))))
+          .get(15, TimeUnit.SECONDS);
+      if (!(o instanceof CommitOutcome.Committed)) throw new IllegalStateException("base monitor refused: " + o);
+      long[] updateId = {0};
+      return (update, manager) -> {
+        List<Op> ops = List.of(Ops.appendMonitorUpdate(ch, updateId[0] + 1, update), Ops.putManager(manager));
+        return () -> {
+          CommitOutcome out = client.commit(epoch, ops).get(30, TimeUnit.SECONDS);
+          if (!(out instanceof CommitOutcome.Committed)) throw new IllegalStateException("commit refused: " + out);
+          updateId[0]++;
+        };
+      };
+    }
+
+    @Override
+    public void close() throws Exception {
+      try {
+        client.close();
+      } finally {
+        for (Replica r : replicas) {
+          r.stop();
+          running.remove(r);
         }
-        // What the group burns with no commits at all (heartbeats, timers, leftover JIT): if this is
-        // a large part of the loaded CPU, per-commit CPU is overstated.
-        Thread.sleep(2000);
-        Cpu.Sample before = Cpu.sample(pids);
-        Thread.sleep(TimeUnit.SECONDS.toMillis(opt.idleSeconds));
-        Cpu.Usage idle = Cpu.sample(pids).since(before);
-        Result r = new Result(name + " idle (no commits)", name, 0, newHistogram(), opt.idleSeconds, 0,
-            Machine.loadAverage(), idle);
-        results.add(r);
-        OUT.println(row(r));
-      }
-      return results;
-    } finally {
-      for (Replica r : replicas) {
-        r.stop();
-        running.remove(r);
       }
     }
   }
@@ -378,108 +533,82 @@ public final class CommitLatencyHarness {
 
   // ---------------------------------------------------------------- writers
 
-  private Result measureWriters(RaftStoreClient client, long epoch, String transport, int writers, List<Long> replicaPids)
-      throws Exception {
-    // Each writer gets a fresh channel (base monitor at update 0) so update ids start at 1.
-    List<ChannelKey> channels = new ArrayList<>();
-    for (int w = 0; w < writers; w++) {
-      byte[] txid = new byte[32];
-      ThreadLocalRandom.current().nextBytes(txid);
-      ChannelKey ch = Ops.channel(txid, w);
-      CommitOutcome o = client.commit(epoch, List.of(Ops.putBaseMonitor(ch, 0, random(opt.managerBytes))))
-          .get(15, TimeUnit.SECONDS);
-      if (!(o instanceof CommitOutcome.Committed)) throw new IllegalStateException("base monitor refused: " + o);
-      channels.add(ch);
-    }
-
-    long start = System.nanoTime();
-    long measureFrom = start + TimeUnit.SECONDS.toNanos(opt.warmupSeconds);
-    long end = measureFrom + TimeUnit.SECONDS.toNanos(opt.seconds);
-    List<Histogram> hs = new ArrayList<>();
-    long[] errors = new long[writers];
-    AtomicReference<Throwable> firstError = new AtomicReference<>();
-    AtomicBoolean stop = new AtomicBoolean();
-    List<Thread> threads = new ArrayList<>();
-    for (int w = 0; w < writers; w++) {
-      Histogram h = newHistogram();
-      hs.add(h);
-      ChannelKey ch = channels.get(w);
-      int idx = w;
-      Thread t = new Thread(() -> {
-        long updateId = 0;
-        while (!stop.get() && System.nanoTime() < end) {
-          List<Op> ops = List.of(Ops.appendMonitorUpdate(ch, updateId + 1, random(opt.updateBytes)),
-              Ops.putManager(random(opt.managerBytes)));
-          long a = System.nanoTime();
-          CommitOutcome o;
-          try {
-            o = client.commit(epoch, ops).get(30, TimeUnit.SECONDS);
-          } catch (Exception e) {
-            // Outcome unknown: this writer's update-id sequence is no longer known; stop it.
-            errors[idx]++;
-            firstError.compareAndSet(null, e);
-            return;
+  /**
+   * {@code writers} closed-loop writers on one system: {@code warmupSeconds} unmeasured, then
+   * {@code seconds} measured. A writer whose commit fails stops (its outcome is unknown).
+   */
+  private Result measure(CommitTarget target, int writers, int warmupSeconds, int seconds) throws Exception {
+    List<CommitTarget.Writer> ws = new ArrayList<>();
+    for (int w = 0; w < writers; w++) ws.add(target.writer(w));
+    try {
+      long start = System.nanoTime();
+      long measureFrom = start + TimeUnit.SECONDS.toNanos(warmupSeconds);
+      long end = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
+      List<Histogram> hs = new ArrayList<>();
+      long[] errors = new long[writers];
+      AtomicReference<Throwable> firstError = new AtomicReference<>();
+      AtomicBoolean stop = new AtomicBoolean();
+      List<Thread> threads = new ArrayList<>();
+      for (int w = 0; w < writers; w++) {
+        Histogram h = newHistogram();
+        hs.add(h);
+        CommitTarget.Writer writer = ws.get(w);
+        int idx = w;
+        Thread t = new Thread(() -> {
+          while (!stop.get() && !stopping.get() && System.nanoTime() < end) {
+            long a;
+            try {
+              CommitTarget.Attempt attempt = writer.prepare(random(opt.updateBytes), random(opt.managerBytes));
+              a = System.nanoTime();
+              attempt.run();
+            } catch (Exception e) {
+              // Outcome unknown: this writer's update-id sequence is no longer known; stop it.
+              errors[idx]++;
+              firstError.compareAndSet(null, e);
+              return;
+            }
+            long b = System.nanoTime();
+            if (a >= measureFrom) h.recordValue(b - a);
           }
-          long b = System.nanoTime();
-          if (!(o instanceof CommitOutcome.Committed)) {
-            errors[idx]++;
-            firstError.compareAndSet(null, new IllegalStateException("commit refused: " + o));
-            return;
-          }
-          updateId++;
-          if (a >= measureFrom) h.recordValue(b - a);
+        }, "writer-" + w);
+        t.setDaemon(true);
+        threads.add(t);
+      }
+      activeWriters.addAll(threads);
+      threads.forEach(Thread::start);
+      sleepUntil(measureFrom);
+      Cpu.Sample before = Cpu.sample(cpuRoots);
+      sleepUntil(end);
+      Cpu.Usage usage = Cpu.sample(cpuRoots).since(before);
+      long joinDeadline = end + TimeUnit.SECONDS.toNanos(40);
+      for (Thread t : threads) {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(joinDeadline - System.nanoTime())));
+      }
+      stop.set(true);
+      for (Thread t : threads) {
+        if (t.isAlive()) throw new IllegalStateException("writer " + t.getName() + " on " + target.name()
+            + " did not finish within 40 s of the end");
+      }
+      Histogram all = newHistogram();
+      hs.forEach(all::add);
+      long errs = 0;
+      for (long e : errors) errs += e;
+      if (firstError.get() != null) {
+        System.err.println("   " + target.name() + ": " + errs + " writer(s) stopped on error; first: " + firstError.get());
+      }
+      // A commit counts when it started inside the measured window [measureFrom, end).
+      return new Result(resultName(target.name(), writers), target.name(), writers, all, (end - measureFrom) / 1e9, errs,
+          Machine.loadAverage(), usage);
+    } finally {
+      activeWriters.clear();
+      for (CommitTarget.Writer w : ws) {
+        try {
+          w.close();
+        } catch (Exception e) {
+          System.err.println("   closing a writer of " + target.name() + ": " + e);
         }
-      }, "writer-" + w);
-      t.setDaemon(true);
-      threads.add(t);
+      }
     }
-    threads.forEach(Thread::start);
-    sleepUntil(measureFrom);
-    Cpu.Sample before = Cpu.sample(replicaPids);
-    sleepUntil(end);
-    Cpu.Usage usage = Cpu.sample(replicaPids).since(before);
-    long joinDeadline = end + TimeUnit.SECONDS.toNanos(40);
-    for (Thread t : threads) {
-      t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(joinDeadline - System.nanoTime())));
-    }
-    stop.set(true);
-    for (Thread t : threads) {
-      if (t.isAlive()) throw new IllegalStateException("writer " + t.getName() + " did not finish within 40 s of the end");
-    }
-    Histogram all = newHistogram();
-    hs.forEach(all::add);
-    long errs = 0;
-    for (long e : errors) errs += e;
-    if (firstError.get() != null) {
-      System.err.println("   " + errs + " writer(s) stopped on error; first: " + firstError.get());
-    }
-    // A commit counts when it started inside the measured window [measureFrom, end).
-    double seconds = (end - measureFrom) / 1e9;
-    return new Result(transport + " " + writers + "w", transport, writers, all, seconds, errs, Machine.loadAverage(), usage);
-  }
-
-  /** As {@link #measureWriters}, with the writers inside the leader's JVM ({@link LocalWriters}). */
-  private Result measureLocalWriters(Replica leader, long epoch, String transport, int writers, List<Long> replicaPids)
-      throws Exception {
-    leader.writeResults.clear();
-    leader.send(String.format(Locale.ROOT, "WRITE %d %d %d %d %d %d", epoch, writers,
-        TimeUnit.SECONDS.toMillis(opt.warmupSeconds), TimeUnit.SECONDS.toMillis(opt.seconds), opt.updateBytes,
-        opt.managerBytes));
-    // The replica first writes one base monitor per writer (well under a second), then warms up.
-    long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(opt.warmupSeconds);
-    long end = measureFrom + TimeUnit.SECONDS.toNanos(opt.seconds);
-    sleepUntil(measureFrom);
-    Cpu.Sample before = Cpu.sample(replicaPids);
-    sleepUntil(end);
-    Cpu.Usage usage = Cpu.sample(replicaPids).since(before);
-    String answer = leader.writeResults.poll(90, TimeUnit.SECONDS);
-    if (answer == null) throw new IllegalStateException("replica " + leader.id + " sent no RESULT within 90 s of the end");
-    String[] f = answer.split(" ", 3);
-    if (!f[0].equals("RESULT")) throw new IllegalStateException("replica " + leader.id + ": " + answer);
-    long errs = Long.parseLong(f[1]);
-    if (errs > 0) System.err.println("   " + errs + " local writer(s) stopped on error (see " + leader.id + ".log)");
-    return new Result(transport + " local " + writers + "w", transport, writers, LocalWriters.decode(f[2]),
-        opt.seconds, errs, Machine.loadAverage(), usage);
   }
 
   private static void sleepUntil(long nanoTime) throws InterruptedException {
@@ -495,7 +624,7 @@ public final class CommitLatencyHarness {
     return b;
   }
 
-  private static Histogram newHistogram() {
+  static Histogram newHistogram() {
     return new Histogram(TimeUnit.SECONDS.toNanos(120), 3);
   }
 
@@ -532,7 +661,7 @@ public final class CommitLatencyHarness {
 
   private void dumpReplicaLogs() {
     try (var files = Files.walk(base, 2)) {
-      for (Path p : files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().toList()) {
+      for (Path p : files.filter(p -> p.getFileName().toString().matches("r\\d+(-stdout)?\\.log")).sorted().toList()) {
         List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
         System.err.println("---- last lines of " + base.relativize(p));
         lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(System.err::println);
@@ -544,16 +673,48 @@ public final class CommitLatencyHarness {
 
   private void cleanup() {
     if (!cleanedUp.compareAndSet(false, true)) return;
+    // Ctrl-C mid-measurement: let the writers finish their commit in flight first; closing a native
+    // client (RocksDB) under a thread still inside write() crashes the JVM before the cleanup ends.
+    stopping.set(true);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    for (Thread t : activeWriters) {
+      try {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    for (CommitTarget t : open) {
+      try {
+        t.close();
+      } catch (Exception e) {
+        System.err.println("closing " + t.name() + ": " + e);
+      }
+    }
     for (Replica r : running) r.stop();
     running.clear();
     if (opt.keep) {
       OUT.println("kept " + base);
       return;
     }
-    try {
-      deleteTree(base);
-    } catch (IOException e) {
-      System.err.println("could not delete " + base + ": " + e);
+    // Retried: on Ctrl-C the replica JVMs get the signal too and may still be writing while they exit.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        deleteTree(base);
+        return;
+      } catch (IOException | UncheckedIOException e) {
+        if (attempt >= 5) {
+          System.err.println("could not delete " + base + ": " + e + " (delete it by hand)");
+          return;
+        }
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 
@@ -580,8 +741,6 @@ public final class CommitLatencyHarness {
     final Process process;
     final Map<String, String> settings = new LinkedHashMap<>();
     final AtomicReference<Leader> leader = new AtomicReference<>();
-    /** RESULT / WRITE_FAILED lines: answers to {@link #send}ing a WRITE request. */
-    final java.util.concurrent.BlockingQueue<String> writeResults = new java.util.concurrent.LinkedBlockingQueue<>();
     private volatile boolean ready;
 
     private Replica(String id, Process process) {
@@ -625,20 +784,12 @@ public final class CommitLatencyHarness {
             case "READY" -> ready = true;
             case "LEADER" -> leader.set(new Leader(f[1], Long.parseLong(f[2])));
             case "NOT_LEADER" -> leader.updateAndGet(l -> l != null && l.id.equals(f[1]) ? null : l);
-            case "RESULT", "WRITE_FAILED" -> writeResults.add(line);
             default -> { }
           }
         }
       } catch (IOException ignored) {
         // the process is gone
       }
-    }
-
-    /** One request line on the replica's stdin. */
-    void send(String request) throws IOException {
-      OutputStream o = process.getOutputStream();
-      o.write((request + "\n").getBytes(StandardCharsets.UTF_8));
-      o.flush();
     }
 
     boolean exited() {

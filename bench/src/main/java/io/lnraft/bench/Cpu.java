@@ -1,13 +1,20 @@
 package io.lnraft.bench;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * CPU accounting from /proc (Linux): how busy the whole machine was during a measured window and
- * how much of that was the bench (this JVM plus its replica JVMs), so a number taken on a shared
+ * how much of that was the bench (this JVM, its replica JVMs, the baseline servers), so a number taken on a shared
  * box says how much CPU others took. Elsewhere the values are NaN.
  */
 final class Cpu {
@@ -30,7 +37,12 @@ final class Cpu {
   /** Average cores busy over the window: the whole machine, and the bench's own processes. */
   record Usage(double allCores, double benchCores) {}
 
-  static Sample sample(List<Long> childPids) {
+  /**
+   * A sample of the machine and of the bench's processes: this JVM, the given roots (e.g. the
+   * PostgreSQL postmasters and etcd members the scripts started) and every descendant of these
+   * (replica JVMs, PostgreSQL backends, wal sender/receiver).
+   */
+  static Sample sample(List<Long> roots) {
     long total = 0;
     long idle = 0;
     try {
@@ -41,9 +53,35 @@ final class Cpu {
     } catch (IOException | RuntimeException e) {
       // not Linux: NaN later
     }
-    long ticks = processTicks(ProcessHandle.current().pid());
-    for (long pid : childPids) ticks += processTicks(pid);
+    long ticks = 0;
+    for (long pid : withDescendants(roots)) ticks += processTicks(pid);
     return new Sample(System.nanoTime(), total, idle, ticks);
+  }
+
+  /** This JVM, the roots, and all their descendants (from /proc/N/stat ppid). */
+  static Set<Long> withDescendants(List<Long> roots) {
+    Map<Long, List<Long>> children = new HashMap<>();
+    try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
+      for (Path p : procs) {
+        try {
+          String s = Files.readString(p.resolve("stat"));
+          String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+          children.computeIfAbsent(Long.parseLong(f[1]), k -> new ArrayList<>()).add(Long.parseLong(p.getFileName().toString()));
+        } catch (IOException | RuntimeException e) {
+          // exited meanwhile
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    Set<Long> out = new LinkedHashSet<>();
+    ArrayDeque<Long> todo = new ArrayDeque<>(roots);
+    todo.add(ProcessHandle.current().pid());
+    while (!todo.isEmpty()) {
+      long pid = todo.poll();
+      if (out.add(pid)) todo.addAll(children.getOrDefault(pid, List.of()));
+    }
+    return out;
   }
 
   /** utime + stime of one process, in clock ticks (0 if unknown). */
