@@ -82,7 +82,18 @@ final class NodeProcess implements AutoCloseable {
     t.setDaemon(true);
     t.start();
     reader = t;
-    if (!started.get(90, TimeUnit.SECONDS)) throw new IllegalStateException(name + " exited; see " + logFile);
+    if (!started.get(90, TimeUnit.SECONDS)) {
+      // The temp dir (and the log) goes with the test: put the log's end into the failure itself.
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+      } catch (java.io.IOException e) {
+        lines = List.of("(log unreadable: " + e + ")");
+      }
+      Long exit = p.isAlive() ? null : (long) p.exitValue();
+      throw new IllegalStateException(name + " exited before it started (exit code " + exit + "); last lines of "
+          + logFile + ":\n  " + String.join("\n  ", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+    }
   }
 
   /** SIGTERM: the shutdown hook stops the node and the replica (a graceful leader handover). */
