@@ -112,7 +112,10 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     StoreMetrics storeMetrics = new StoreMetrics(metrics.registry());
     this.replica = ReplicaServer.start(config, storeMetrics, Map.of(), join);
     this.store = new RaftStoreClient(RaftGroups.group(config), RaftTuning.properties(config.raft(), config.snapshot(), Map.of()),
-        options.commitTimeout(), storeMetrics, Optional.of(RaftPeerId.valueOf(config.replicaId())))
+        options.commitTimeout(), storeMetrics, Optional.of(RaftPeerId.valueOf(config.replicaId())),
+        // The node runs only on the ready leader, which is this process's replica: its commits go
+        // straight into the local Raft server (no client RPC hop; see bench/PROFILE.md).
+        Optional.of(replica))
         // Channel state is sealed (AES-256-GCM, key from the seed) before it reaches any replica's
         // Raft log, RocksDB files or snapshots.
         .sealingWith(StateSealer.fromSeed(options.bip39Seed()));
