@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       io.lnraft.node.chain.sim.ChainSimCommand.class,
       io.lnraft.config.cli.InitClusterCommand.class,
+      io.lnraft.config.cli.IssueCertCommand.class,
       io.lnraft.store.cli.ReplicaCommand.class,
       io.lnraft.store.cli.StatusCommand.class,
       io.lnraft.store.cli.SnapshotCommand.class,
