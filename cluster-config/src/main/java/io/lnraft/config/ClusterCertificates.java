@@ -255,8 +255,6 @@ public final class ClusterCertificates {
         return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
       } catch (GeneralSecurityException e) {
         // try the next algorithm
-      } finally {
-        // der is not cleared: the KeyFactory may keep a reference; the key object holds it anyway
       }
     }
     throw new IOException(file + " is not a PKCS#8 EC or RSA private key");

@@ -11,8 +11,7 @@ import io.lnraft.node.ldk.LdkNode;
 import io.lnraft.node.ldk.LdkSeed;
 import io.lnraft.store.RaftGroups;
 import io.lnraft.store.RaftStoreClient;
-import io.lnraft.store.RaftTuning;
-import io.lnraft.store.StoreMetrics;
+import io.lnraft.store.cli.AdminClients;
 import io.lnraft.store.cli.StatusCommand;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
@@ -61,11 +59,6 @@ public final class BackupCommand implements Callable<Integer> {
     }
   }
 
-  private static RaftStoreClient client(ReplicaConfig cfg, Duration timeout) {
-    return new RaftStoreClient(RaftGroups.group(cfg), RaftTuning.properties(cfg.raft(), cfg.snapshot(), Map.of()), timeout,
-        StoreMetrics.inMemory());
-  }
-
   @Command(name = "export", mixinStandardHelpOptions = true,
       description = "Read the channel state (linearizable) and write it encrypted under a key derived from the seed, mode 0600.")
   public static final class Export implements Callable<Integer> {
@@ -86,7 +79,7 @@ public final class BackupCommand implements Callable<Integer> {
     public Integer call() {
       Loaded l = load(config);
       if (l == null) return 2;
-      try (RaftStoreClient store = client(l.cfg(), timeout)) {
+      try (RaftStoreClient store = AdminClients.client(l.cfg(), timeout)) {
         BackupPayload p = StaticChannelBackup.read(store, timeout);
         if (!Arrays.equals(p.getIdentity().getNodePublicKey().toByteArray(), l.nodeId())) {
           throw new BackupException("the store is bound to node " + BackupFormat.hex(p.getIdentity().getNodePublicKey().toByteArray())
@@ -153,7 +146,7 @@ public final class BackupCommand implements Callable<Integer> {
               + l.cfg().network() + "; nothing was written");
         }
         BackupFormat.Opened opened = BackupFormat.open(file, l.bip39Seed(), l.nodeId());
-        try (RaftStoreClient store = client(l.cfg(), timeout)) {
+        try (RaftStoreClient store = AdminClients.client(l.cfg(), timeout)) {
           StaticChannelBackup.Restored r = StaticChannelBackup.restore(store, opened, () -> locateLeader(store, l.cfg()),
               force, l.cfg().raft().maxEntryBytes(), timeout);
           System.out.printf("restored backup of %s (made %s, applied index %d): %d channel(s), %d monitor update(s),"

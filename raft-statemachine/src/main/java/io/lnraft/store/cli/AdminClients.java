@@ -12,12 +12,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
-/** What the admin commands share: loading a replica's config, and a bounded client of its group. */
-final class AdminClients {
+/** What the admin commands (here and in node-adapter) share: loading a replica's config, and a bounded client of its group. */
+public final class AdminClients {
   private AdminClients() {}
 
   /** The config, or empty after printing every problem in it to stderr (the command then exits 2). */
-  static Optional<ReplicaConfig> load(Path config) {
+  public static Optional<ReplicaConfig> load(Path config) {
     try {
       return Optional.of(ConfigLoader.load(config));
     } catch (ConfigException e) {
@@ -27,7 +27,7 @@ final class AdminClients {
   }
 
   /** A store client of the config's group; every call bounded by {@code deadline}. */
-  static RaftStoreClient client(ReplicaConfig cfg, Duration deadline) {
+  public static RaftStoreClient client(ReplicaConfig cfg, Duration deadline) {
     return new RaftStoreClient(RaftGroups.group(cfg), RaftTuning.properties(cfg.raft(), cfg.snapshot(), Map.of()),
         deadline, StoreMetrics.inMemory());
   }
