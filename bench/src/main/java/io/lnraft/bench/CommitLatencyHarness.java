@@ -36,6 +36,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -69,7 +70,16 @@ public final class CommitLatencyHarness {
   private static final PrintStream OUT = System.out;
 
   /** All system names, in the order of the final tables. */
-  static final List<String> ALL_SYSTEMS = List.of("fdatasync", "rocksdb-sync", "pg-sync", "pg-standby", "etcd", "grpc", "netty");
+  static final List<String> ALL_SYSTEMS = List.of("fdatasync", "rocksdb-sync", "pg-sync", "pg-standby", "etcd",
+      "grpc", "grpc-local", "grpc-gated", "netty", "netty-local", "netty-gated");
+
+  /**
+   * How writers reach our store: {@code rpc} = a RaftStoreClient in the harness JVM over the
+   * transport (system "grpc"/"netty"); {@code local} = in the leader replica's JVM, submitting into
+   * its Raft server as the node does ("-local"); {@code gated} = the same plus the node's
+   * GatedCommitter, which puts what the writers staged meanwhile into one entry ("-gated").
+   */
+  static final List<String> SUBMITS = List.of("rpc", "local", "gated");
 
   /** Command line options. */
   static final class Options {
@@ -80,6 +90,7 @@ public final class CommitLatencyHarness {
     int seconds = 20;
     int rounds = 1;
     List<RpcType> transports = List.of(RpcType.GRPC, RpcType.NETTY);
+    List<String> submits = SUBMITS;
     List<Integer> writers = List.of(1, 16, 64);
     List<String> systems;
     int updateBytes = 400;
@@ -122,6 +133,7 @@ public final class CommitLatencyHarness {
           case "--rounds" -> o.rounds = Integer.parseInt(v != null ? v : next(args, ++i, a));
           case "--transports" -> o.transports = parseList(v != null ? v : next(args, ++i, a)).stream()
               .map(s -> RpcType.valueOf(s.toUpperCase(Locale.ROOT))).toList();
+          case "--submit" -> o.submits = parseList(v != null ? v : next(args, ++i, a));
           case "--writers" -> o.writers = parseList(v != null ? v : next(args, ++i, a)).stream()
               .map(Integer::parseInt).toList();
           case "--systems" -> o.systems = parseList(v != null ? v : next(args, ++i, a));
@@ -170,7 +182,13 @@ public final class CommitLatencyHarness {
         if (o.pgUrl != null) d.add("pg-sync");
         if (o.pgStandbyUrl != null) d.add("pg-standby");
         if (!o.etcdEndpoints.isEmpty()) d.add("etcd");
-        o.transports.forEach(t -> d.add(t.name().toLowerCase(Locale.ROOT)));
+        for (String sub : o.submits) {
+          if (!SUBMITS.contains(sub)) throw new IllegalArgumentException("unknown --submit " + sub + "; known: " + SUBMITS);
+        }
+        for (RpcType t : o.transports) {
+          String tn = t.name().toLowerCase(Locale.ROOT);
+          for (String sub : o.submits) d.add(sub.equals("rpc") ? tn : tn + "-" + sub);
+        }
         o.systems = d;
       }
       for (String sys : o.systems) {
@@ -212,6 +230,9 @@ public final class CommitLatencyHarness {
             --systems a,b,..        of fdatasync,rocksdb-sync,pg-sync,pg-standby,etcd,grpc,netty
                                     (default: all whose servers are given)
             --transports grpc,netty transports of our store (default both; same as naming them in --systems)
+            --submit rpc,local,gated how writers reach our store (default all): rpc = client in this JVM;
+                                    local = in the leader's JVM, in-process as the node; gated = local
+                                    through the node's GatedCommitter (one entry for what queued)
             --pg URL                JDBC URL of a PostgreSQL without standby (system pg-sync, synchronous_commit=on)
             --pg-standby URL        JDBC URL of a PostgreSQL primary with a synchronous standby (system pg-standby)
             --pg-standby-commit X   synchronous_commit for pg-standby: on (default: standby flushed the WAL)
@@ -320,7 +341,7 @@ public final class CommitLatencyHarness {
     List<CommitTarget> targets = new ArrayList<>();
     for (String sys : opt.systems) {
       CommitTarget t = openTarget(sys);
-      open.add(t);
+      if (!open.contains(t)) open.add(t);
       targets.add(t);
       cpuRoots.addAll(t.pids());
       OUT.println("system " + t.name() + ": " + t.describe());
@@ -396,8 +417,12 @@ public final class CommitLatencyHarness {
       case "pg-sync" -> new Baselines.Postgres("pg-sync", opt.pgUrl, "on", List.of());
       case "pg-standby" -> new Baselines.Postgres("pg-standby", opt.pgStandbyUrl, opt.pgStandbyCommit, List.of());
       case "etcd" -> new Baselines.Etcd(opt.etcdEndpoints, List.of());
-      case "grpc" -> startRatis(RpcType.GRPC);
-      case "netty" -> startRatis(RpcType.NETTY);
+      case "grpc" -> ratis(RpcType.GRPC);
+      case "netty" -> ratis(RpcType.NETTY);
+      case "grpc-local", "grpc-gated", "netty-local", "netty-gated" -> {
+        RatisTarget cluster = ratis(sys.startsWith("grpc") ? RpcType.GRPC : RpcType.NETTY);
+        yield new InProcessTarget(sys, cluster, sys.endsWith("-gated") ? "gated" : "direct");
+      }
       default -> throw new IllegalArgumentException("unknown system " + sys);
     };
   }
@@ -407,6 +432,19 @@ public final class CommitLatencyHarness {
   }
 
   // ---------------------------------------------------------------- our store
+
+  private final Map<RpcType, RatisTarget> clusters = new LinkedHashMap<>();
+
+  /** The cluster of one transport, started on first use and shared by its rpc, local and gated systems. */
+  private RatisTarget ratis(RpcType transport) throws Exception {
+    RatisTarget t = clusters.get(transport);
+    if (t == null) {
+      t = startRatis(transport);
+      clusters.put(transport, t);
+      open.add(t);
+    }
+    return t;
+  }
 
   /** Our store over one transport: 3 replica JVMs on a fresh layout, one shared client, one writer epoch. */
   private RatisTarget startRatis(RpcType transport) throws Exception {
@@ -499,6 +537,74 @@ public final class CommitLatencyHarness {
     }
   }
 
+  /**
+   * Our store with the writers inside the leader replica's JVM ({@link LocalWriters}), on the
+   * cluster of the rpc system of the same transport: the whole closed loop runs there and only
+   * the histogram comes back, so {@link #writer} is not used.
+   */
+  private final class InProcessTarget implements CommitTarget {
+    private final String name;
+    private final RatisTarget cluster;
+    private final String mode;
+
+    InProcessTarget(String name, RatisTarget cluster, String mode) {
+      this.name = name;
+      this.cluster = cluster;
+      this.mode = mode;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public String describe() {
+      return mode.equals("gated")
+          ? "the same cluster, writers in the leader's JVM through the node's GatedCommitter: each writer stages"
+              + " AppendMonitorUpdate and holds a peer message; one entry = everything staged meanwhile + one"
+              + " PutManager; latency = stage to release of the held message"
+          : "the same cluster, writers in the leader's JVM submitting in-process (as the node does);"
+              + " per commit [AppendMonitorUpdate, PutManager]";
+    }
+
+    @Override
+    public List<Long> pids() {
+      return cluster.pids();
+    }
+
+    @Override
+    public Writer writer(int index) {
+      throw new UnsupportedOperationException("in-process writers run inside the leader replica");
+    }
+
+    /** Runs the loop in the leader's JVM; CPU is sampled here over the same measured window. */
+    Result measure(int writers, int warmupSeconds, int seconds) throws Exception {
+      Leader leader = awaitLeader(cluster.replicas, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
+      Replica r = cluster.replicas.stream().filter(x -> x.id.equals(leader.id)).findFirst().orElseThrow();
+      long start = System.nanoTime();
+      CompletableFuture<String> answer = r.request(String.format(Locale.ROOT, "WRITE %d %d %d %d %d %d %s",
+          cluster.epoch, writers, TimeUnit.SECONDS.toMillis(warmupSeconds), TimeUnit.SECONDS.toMillis(seconds),
+          opt.updateBytes, opt.managerBytes, mode));
+      long measureFrom = start + TimeUnit.SECONDS.toNanos(warmupSeconds);
+      long end = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
+      sleepUntil(measureFrom);
+      Cpu.Sample before = Cpu.sample(cpuRoots);
+      sleepUntil(end);
+      Cpu.Usage usage = Cpu.sample(cpuRoots).since(before);
+      String line = answer.get(60 + writers, TimeUnit.SECONDS);
+      String[] f = line.split(" ");
+      if (!f[0].equals("RESULT")) throw new IllegalStateException(name + " on " + r.id + ": " + line);
+      long errs = Long.parseLong(f[1]);
+      if (errs > 0) System.err.println("   " + name + ": " + errs + " writer(s) stopped on error (see " + r.id + ".log)");
+      if (mode.equals("gated")) {
+        OUT.println("   " + name + " " + writers + "w: " + f[2] + " channel updates per Raft entry");
+      }
+      return new Result(resultName(name, writers), name, writers, LocalWriters.decode(f[3]), seconds, errs,
+          Machine.loadAverage(), usage);
+    }
+  }
+
   private record Leader(String id, long term) {}
 
   private static Leader awaitLeader(List<Replica> replicas, long deadline) throws InterruptedException {
@@ -538,6 +644,7 @@ public final class CommitLatencyHarness {
    * {@code seconds} measured. A writer whose commit fails stops (its outcome is unknown).
    */
   private Result measure(CommitTarget target, int writers, int warmupSeconds, int seconds) throws Exception {
+    if (target instanceof InProcessTarget ip) return ip.measure(writers, warmupSeconds, seconds);
     List<CommitTarget.Writer> ws = new ArrayList<>();
     for (int w = 0; w < writers; w++) ws.add(target.writer(w));
     try {
@@ -741,6 +848,8 @@ public final class CommitLatencyHarness {
     final Process process;
     final Map<String, String> settings = new LinkedHashMap<>();
     final AtomicReference<Leader> leader = new AtomicReference<>();
+    /** The answer to the request in flight on stdin (one at a time). */
+    private final AtomicReference<CompletableFuture<String>> answer = new AtomicReference<>();
     private volatile boolean ready;
 
     private Replica(String id, Process process) {
@@ -782,6 +891,10 @@ public final class CommitLatencyHarness {
               settings.put(kv[0], kv.length > 1 ? kv[1] : "");
             }
             case "READY" -> ready = true;
+            case "RESULT", "WRITE_FAILED" -> {
+              CompletableFuture<String> a = answer.getAndSet(null);
+              if (a != null) a.complete(line);
+            }
             case "LEADER" -> leader.set(new Leader(f[1], Long.parseLong(f[2])));
             case "NOT_LEADER" -> leader.updateAndGet(l -> l != null && l.id.equals(f[1]) ? null : l);
             default -> { }
@@ -794,6 +907,16 @@ public final class CommitLatencyHarness {
 
     boolean exited() {
       return !process.isAlive();
+    }
+
+    /** Sends one request line on the replica's stdin; the future gets its RESULT/WRITE_FAILED line. */
+    CompletableFuture<String> request(String line) throws IOException {
+      CompletableFuture<String> a = new CompletableFuture<>();
+      if (!answer.compareAndSet(null, a)) throw new IllegalStateException("replica " + id + " has a request in flight");
+      OutputStream in = process.getOutputStream();
+      in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      in.flush();
+      return a;
     }
 
     void awaitReady(long deadline) throws InterruptedException {

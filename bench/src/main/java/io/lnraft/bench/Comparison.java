@@ -11,7 +11,8 @@ import org.HdrHistogram.Histogram;
 final class Comparison {
   private Comparison() {}
 
-  private static final List<String> OURS = List.of("grpc", "netty");
+  private static final List<String> OURS = List.of("grpc", "grpc-local", "grpc-gated", "netty", "netty-local",
+      "netty-gated");
 
   static String ratios(List<CommitLatencyHarness.Result> results, List<String> systems) {
     Map<String, CommitLatencyHarness.Result> byName = results.stream()

@@ -86,7 +86,7 @@ public final class ReplicaProcess {
       String cmd;
       while ((cmd = in.readLine()) != null) {
         String[] f = cmd.trim().split(" ");
-        if (f[0].equals("WRITE") && f.length == 7) {
+        if (f[0].equals("WRITE") && f.length == 8) {
           Thread t = new Thread(() -> {
             String result;
             try {
