@@ -77,6 +77,7 @@ public final class CommandValidator {
           : checkChannel(op.getAppendMonitorUpdate().getChannel(), "AppendMonitorUpdate.channel");
       case PUT_MANAGER -> op.getPutManager().getManager().isEmpty()
           ? Optional.of("PutManager.manager is empty") : Optional.empty();
+      case PUT_MANAGER_CHUNKS -> checkChunks(op.getPutManagerChunks());
       case RECORD_PAYMENT -> checkPayment(op.getRecordPayment().getPayment());
       case PUT_KV -> checkKvKey(op.getPutKv().getKey());
       case DELETE_KV -> checkKvKey(op.getDeleteKv().getKey());
@@ -95,6 +96,36 @@ public final class CommandValidator {
       }
       case OP_NOT_SET -> Optional.of("the op is empty (unknown op type from a newer writer?)");
     };
+  }
+
+  private static Optional<String> checkChunks(io.lnraft.store.proto.PutManagerChunks p) {
+    if (p.getPiecesCount() == 0) return Optional.of("PutManagerChunks has no pieces");
+    for (int i = 0; i < p.getPiecesCount(); i++) {
+      io.lnraft.store.proto.ManifestPiece piece = p.getPieces(i);
+      switch (piece.getPieceCase()) {
+        case REUSE -> {
+          if (piece.getReuse().getCount() == 0) return Optional.of("PutManagerChunks piece " + i + " reuses 0 chunks");
+        }
+        case CHUNK_ID -> {
+          if (piece.getChunkId().size() != ManagerChunker.ID_BYTES) {
+            return Optional.of("PutManagerChunks piece " + i + ": a chunk id must be " + ManagerChunker.ID_BYTES
+                + " bytes, got " + piece.getChunkId().size());
+          }
+        }
+        case PIECE_NOT_SET -> {
+          return Optional.of("PutManagerChunks piece " + i + " is empty");
+        }
+      }
+    }
+    java.util.Set<com.google.protobuf.ByteString> seen = new java.util.HashSet<>();
+    for (io.lnraft.store.proto.ManagerChunk c : p.getNewChunksList()) {
+      if (c.getId().size() != ManagerChunker.ID_BYTES) {
+        return Optional.of("PutManagerChunks: a chunk id must be " + ManagerChunker.ID_BYTES + " bytes, got " + c.getId().size());
+      }
+      if (c.getData().isEmpty()) return Optional.of("PutManagerChunks: a new chunk is empty");
+      if (!seen.add(c.getId())) return Optional.of("PutManagerChunks sends a chunk id twice");
+    }
+    return Optional.empty();
   }
 
   private static Optional<String> checkChannel(ChannelKey k, String field) {

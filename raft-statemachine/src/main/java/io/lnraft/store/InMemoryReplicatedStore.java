@@ -77,7 +77,7 @@ public final class InMemoryReplicatedStore implements ReplicatedStore {
 
   @Override
   public CompletableFuture<StartupState> startupState() {
-    return read(() -> StoreQueries.startupState(records));
+    return read(() -> ManagerChunker.assemble(StoreQueries.startupState(records)));
   }
 
   @Override

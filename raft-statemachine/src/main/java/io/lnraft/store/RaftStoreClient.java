@@ -235,7 +235,13 @@ public final class RaftStoreClient implements ReplicatedStore {
   public CompletableFuture<StartupState> startupState() {
     Optional<StateSealer> s = sealer;
     return query(Query.newBuilder().setStartupState(GetStartupState.getDefaultInstance()), QueryReply::getStartupState)
-        .thenApply(st -> s.map(x -> Sealing.open(x, st)).orElse(st));
+        .thenApply(st -> ManagerChunker.assemble(s.map(x -> Sealing.open(x, st)).orElse(st)));
+  }
+
+  @Override
+  public byte[] managerChunkId(byte[] chunk) {
+    Optional<StateSealer> s = sealer;
+    return s.isPresent() ? s.get().chunkId(chunk) : ManagerChunker.plainChunkId(chunk);
   }
 
   @Override

@@ -33,6 +33,14 @@ public interface ReplicatedStore extends AutoCloseable {
 
   CompletableFuture<StartupState> startupState();
 
+  /**
+   * How this store names the chunks of a manager written with {@link ManagerChunker}: 16 bytes from
+   * the content. A store that seals its state uses a keyed id ({@link StateSealer#chunkId}).
+   */
+  default byte[] managerChunkId(byte[] chunk) {
+    return ManagerChunker.plainChunkId(chunk);
+  }
+
   CompletableFuture<KvResult> kv(String key);
 
   /** Ledger events with sequence numbers above {@code afterSeq}, at most {@code limit}. */

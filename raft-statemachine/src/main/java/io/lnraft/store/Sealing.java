@@ -31,6 +31,14 @@ final class Sealing {
           out.add(op.toBuilder().setPutManager(m.toBuilder().setManager(ByteString.copyFrom(
               s.seal(m.getManager().toByteArray(), StateSealer.managerAad())))).build());
         }
+        case PUT_MANAGER_CHUNKS -> {
+          var p = op.getPutManagerChunks().toBuilder().clearNewChunks();
+          for (var c : op.getPutManagerChunks().getNewChunksList()) {
+            p.addNewChunks(c.toBuilder().setData(ByteString.copyFrom(
+                s.seal(c.getData().toByteArray(), StateSealer.managerChunkAad(c.getId())))));
+          }
+          out.add(op.toBuilder().setPutManagerChunks(p).build());
+        }
         default -> out.add(op);
       }
     }
@@ -41,6 +49,11 @@ final class Sealing {
     StartupState.Builder b = st.toBuilder();
     if (!st.getManager().isEmpty()) {
       b.setManager(ByteString.copyFrom(s.open(st.getManager().toByteArray(), StateSealer.managerAad(), "the stored manager")));
+    }
+    b.clearManagerChunks();
+    for (var c : st.getManagerChunksList()) {
+      b.addManagerChunks(c.toBuilder().setData(ByteString.copyFrom(s.open(c.getData().toByteArray(),
+          StateSealer.managerChunkAad(c.getId()), "a chunk of the stored manager"))));
     }
     b.clearChannels();
     for (ChannelState c : st.getChannelsList()) {

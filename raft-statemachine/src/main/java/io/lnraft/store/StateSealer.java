@@ -34,9 +34,15 @@ public final class StateSealer {
 
   private final SecretKey key;
 
-  private StateSealer(byte[] key) {
+  private static final byte[] CHUNK_ID_INFO = "lnraft/state/manager-chunk-id/hmac-sha256/v1".getBytes(StandardCharsets.US_ASCII);
+  /** Names manager chunks (ManagerChunker) without revealing a hash of their plaintext. */
+  private final SecretKey chunkIdKey;
+
+  private StateSealer(byte[] key, byte[] chunkIdKey) {
     this.key = new SecretKeySpec(key, "AES");
+    this.chunkIdKey = new SecretKeySpec(chunkIdKey, "HmacSHA256");
     Arrays.fill(key, (byte) 0);
+    Arrays.fill(chunkIdKey, (byte) 0);
   }
 
   /** The sealer of the node with this seed (the 64-byte BIP39 seed every replica shares). */
@@ -46,7 +52,26 @@ public final class StateSealer {
     hkdf.init(new HKDFParameters(seed, SALT, INFO));
     byte[] k = new byte[32];
     hkdf.generateBytes(k, 0, k.length);
-    return new StateSealer(k);
+    HKDFBytesGenerator ids = new HKDFBytesGenerator(new SHA256Digest());
+    ids.init(new HKDFParameters(seed, SALT, CHUNK_ID_INFO));
+    byte[] idKey = new byte[32];
+    ids.generateBytes(idKey, 0, idKey.length);
+    return new StateSealer(k, idKey);
+  }
+
+  /**
+   * The id of a manager chunk: HMAC-SHA256 under a seed-derived key, truncated to 16 bytes. Equal
+   * chunks get equal ids (so unchanged chunks are not sent again); unlike a plain hash, the id in
+   * the Raft log and RocksDB does not let anyone confirm a guess of the chunk's content.
+   */
+  public byte[] chunkId(byte[] chunk) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(chunkIdKey);
+      return Arrays.copyOf(mac.doFinal(chunk), ManagerChunker.ID_BYTES);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is not available in this JVM", e);
+    }
   }
 
   /** A sealed blob cannot be opened: another seed sealed it, or it was altered or moved. */
@@ -106,6 +131,14 @@ public final class StateSealer {
 
   static byte[] managerAad() {
     return new byte[] {'N', VERSION};
+  }
+
+  static byte[] managerChunkAad(com.google.protobuf.ByteString id) {
+    byte[] a = new byte[2 + id.size()];
+    a[0] = 'C';
+    a[1] = VERSION;
+    id.copyTo(a, 2);
+    return a;
   }
 
   private static byte[] aad(byte kind, ChannelKey ch, long updateId) {

@@ -20,6 +20,16 @@ public final class StoreKeys {
   static final byte[] META_SCHEMA = ascii("schema");
   static final byte[] WRITER_EPOCH = ascii("epoch");
   static final byte[] MANAGER = ascii("manager");
+  /** The chunk list of a manager written as chunks (ManagerManifest). */
+  static final byte[] MANAGER_MANIFEST = ascii("manager-manifest");
+  private static final byte[] CHUNK_PREFIX = ascii("chunk/");
+
+  /** Key of one manager chunk (Table.MANAGER). */
+  static byte[] managerChunk(com.google.protobuf.ByteString id) {
+    byte[] k = java.util.Arrays.copyOf(CHUNK_PREFIX, CHUNK_PREFIX.length + id.size());
+    id.copyTo(k, CHUNK_PREFIX.length);
+    return k;
+  }
   static final byte CHANNEL_RECORD_SUFFIX = 0x00;
   static final byte CHANNEL_BASE_SUFFIX = 0x01;
 

@@ -67,6 +67,11 @@ public final class StoreQueries {
   public static StartupState startupState(StateView view) {
     StartupState.Builder s = StartupState.newBuilder().setWriter(StoreTransition.readWriter(view));
     view.get(Table.MANAGER, StoreKeys.MANAGER).ifPresent(m -> s.setManager(ByteString.copyFrom(m)));
+    for (ByteString id : StoreTransition.storedManifest(view)) {
+      byte[] data = view.get(Table.MANAGER, StoreKeys.managerChunk(id)).orElseThrow(() -> new IllegalStateException(
+          "manager chunk " + java.util.HexFormat.of().formatHex(id.toByteArray()) + " is missing from the store"));
+      s.addManagerChunks(io.lnraft.store.proto.ManagerChunk.newBuilder().setId(id).setData(ByteString.copyFrom(data)));
+    }
     view.get(Table.META, StoreKeys.META_IDENTITY).ifPresent(b -> s.setIdentity(StoreTransition.parse(b, Identity.parser())));
     s.setAppliedIndex(appliedIndex(view).getIndex());
     s.setLastEventSeq(view.get(Table.META, StoreKeys.META_LAST_EVENT_SEQ).map(StoreKeys::u64).orElse(0L));

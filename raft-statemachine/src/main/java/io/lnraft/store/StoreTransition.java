@@ -128,9 +128,11 @@ public final class StoreTransition {
       case PUT_BASE_MONITOR -> putBase(s, op.getPutBaseMonitor());
       case APPEND_MONITOR_UPDATE -> appendUpdate(s, op.getAppendMonitorUpdate());
       case PUT_MANAGER -> {
+        dropManagerChunks(s, storedManifest(s));
         s.put(Table.MANAGER, StoreKeys.MANAGER, op.getPutManager().getManager().toByteArray());
         yield Optional.empty();
       }
+      case PUT_MANAGER_CHUNKS -> putManagerChunks(s, op.getPutManagerChunks());
       case RECORD_PAYMENT -> recordPayment(s, op.getRecordPayment().getPayment(), index, ok);
       case RECORD_CHANNEL_EVENT -> {
         ok.addEventSeqs(appendEvent(s, LedgerEvent.newBuilder().setLogIndex(index).setChannel(op.getRecordChannelEvent())));
@@ -141,6 +143,59 @@ public final class StoreTransition {
       case BIND_IDENTITY -> bindIdentity(s, op.getBindIdentity());
       case OP_NOT_SET -> throw new IllegalStateException("validator let an empty op through");
     };
+  }
+
+  static List<com.google.protobuf.ByteString> storedManifest(StateView s) {
+    return s.get(Table.MANAGER, StoreKeys.MANAGER_MANIFEST)
+        .map(b -> parse(b, io.lnraft.store.proto.ManagerManifest.parser()).getChunkIdsList()).orElse(List.of());
+  }
+
+  private static void dropManagerChunks(Scratch s, List<com.google.protobuf.ByteString> manifest) {
+    if (manifest.isEmpty()) return;
+    for (com.google.protobuf.ByteString id : new java.util.HashSet<>(manifest)) s.delete(Table.MANAGER, StoreKeys.managerChunk(id));
+    s.delete(Table.MANAGER, StoreKeys.MANAGER_MANIFEST);
+  }
+
+  private static Optional<Reply.Builder> putManagerChunks(Scratch s, io.lnraft.store.proto.PutManagerChunks put) {
+    List<com.google.protobuf.ByteString> old = storedManifest(s);
+    java.util.Set<com.google.protobuf.ByteString> stored = new java.util.HashSet<>(old);
+    java.util.Map<com.google.protobuf.ByteString, com.google.protobuf.ByteString> fresh = new java.util.HashMap<>();
+    for (io.lnraft.store.proto.ManagerChunk c : put.getNewChunksList()) fresh.put(c.getId(), c.getData());
+    List<com.google.protobuf.ByteString> ids = new ArrayList<>();
+    for (io.lnraft.store.proto.ManifestPiece p : put.getPiecesList()) {
+      if (p.hasReuse()) {
+        long start = Integer.toUnsignedLong(p.getReuse().getStart());
+        long count = Integer.toUnsignedLong(p.getReuse().getCount());
+        if (start + count > old.size()) {
+          return Optional.of(conflict("PutManagerChunks reuses chunks [" + start + ", " + (start + count)
+              + ") but the stored manager has " + old.size() + ": the writer's view of the manager is stale;"
+              + " send every chunk"));
+        }
+        ids.addAll(old.subList((int) start, (int) (start + count)));
+      } else {
+        com.google.protobuf.ByteString id = p.getChunkId();
+        if (!stored.contains(id) && !fresh.containsKey(id)) {
+          return Optional.of(conflict("PutManagerChunks names chunk " + java.util.HexFormat.of().formatHex(id.toByteArray())
+              + " that is neither stored nor sent: the writer's view of the manager is stale; send every chunk"));
+        }
+        ids.add(id);
+      }
+    }
+    java.util.Set<com.google.protobuf.ByteString> named = new java.util.HashSet<>(ids);
+    for (com.google.protobuf.ByteString id : fresh.keySet()) {
+      if (!named.contains(id)) {
+        return Optional.of(conflict("PutManagerChunks sends chunk " + java.util.HexFormat.of().formatHex(id.toByteArray())
+            + " that the new manager does not use"));
+      }
+    }
+    for (com.google.protobuf.ByteString id : stored) {
+      if (!named.contains(id)) s.delete(Table.MANAGER, StoreKeys.managerChunk(id));
+    }
+    fresh.forEach((id, data) -> s.put(Table.MANAGER, StoreKeys.managerChunk(id), data.toByteArray()));
+    s.put(Table.MANAGER, StoreKeys.MANAGER_MANIFEST,
+        io.lnraft.store.proto.ManagerManifest.newBuilder().addAllChunkIds(ids).build().toByteArray());
+    if (s.get(Table.MANAGER, StoreKeys.MANAGER).isPresent()) s.delete(Table.MANAGER, StoreKeys.MANAGER);
+    return Optional.empty();
   }
 
   private static Optional<Reply.Builder> putBase(Scratch s, PutBaseMonitor put) {

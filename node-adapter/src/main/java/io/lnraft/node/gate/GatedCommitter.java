@@ -1,7 +1,6 @@
 package io.lnraft.node.gate;
 
 import io.lnraft.store.CommitOutcome;
-import io.lnraft.store.Ops;
 import io.lnraft.store.ReplicatedStore;
 import io.lnraft.store.proto.Op;
 import java.time.Duration;
@@ -80,6 +79,8 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Thread thread;
   private byte[] lastManager = new byte[0];
+  /** Replicates only the changed chunks of the manager (the bytes per commit must not grow with channels). */
+  private final io.lnraft.store.ManagerChunker chunker;
   /** System.nanoTime() at which a request was sent that the writer epoch was later confirmed for. */
   private long leaseFrom = Long.MIN_VALUE;
   private final AtomicLong commits = new AtomicLong();
@@ -108,6 +109,7 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
     this.commitTimeout = commitTimeout;
     this.leaseNanos = lease.toNanos();
     this.onFailure = onFailure;
+    this.chunker = new io.lnraft.store.ManagerChunker(store::managerChunkId);
     this.thread = new Thread(this::run, "lnraft-committer-e" + epoch);
     this.thread.setDaemon(true);
   }
@@ -263,7 +265,7 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
     List<Op> commitOps = new ArrayList<>(takenOps.size() + 1);
     commitOps.addAll(takenOps);
     boolean managerChanged = !Arrays.equals(mgr, lastManager);
-    if (managerChanged) commitOps.add(Ops.putManager(mgr));
+    if (managerChanged) commitOps.add(chunker.op(mgr));
     long crashCycle = 0; // fault injection (test hook, off by default): see FaultInjection
     if (!commitOps.isEmpty()) {
       if (FaultInjection.ARMED) {
@@ -275,13 +277,16 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
       try {
         outcome = store.commit(epoch, commitOps).get(commitTimeout.toMillis(), TimeUnit.MILLISECONDS);
       } catch (Exception e) {
+        chunker.reset();
         fail("commit not acknowledged within " + commitTimeout.toMillis() + " ms: " + rootMessage(e));
         return;
       }
       if (!(outcome instanceof CommitOutcome.Committed)) {
+        chunker.reset();
         fail("commit refused: " + describe(outcome));
         return;
       }
+      if (managerChanged) chunker.committed();
       lastManager = mgr;
       leaseFrom = sentAt; // a majority accepted our epoch after sentAt
       long tookNanos = System.nanoTime() - sentAt;
