@@ -162,6 +162,17 @@ public final class PaymentLatencyHarness {
       this.delegate = delegate;
     }
 
+    /** Size of a serialized ChannelManager (the committer sends only its changed chunks). */
+    void noteManager(long n) {
+      lastManagerBytes.set(n);
+      maxManagerBytes.accumulateAndGet(n, Math::max);
+    }
+
+    @Override
+    public byte[] managerChunkId(byte[] chunk) {
+      return delegate.managerChunkId(chunk);
+    }
+
     CompletableFuture<PaymentStatus> expectOutbound(String hashHex) {
       return waiters.computeIfAbsent(hashHex, h -> new CompletableFuture<>());
     }
@@ -178,10 +189,6 @@ public final class PaymentLatencyHarness {
                 CompletableFuture<PaymentStatus> w = waiters.remove(HEX.formatHex(p.getPaymentHash().toByteArray()));
                 if (w != null) w.complete(p.getStatus());
               }
-            } else if (op.hasPutManager()) {
-              long n = op.getPutManager().getManager().size();
-              lastManagerBytes.set(n);
-              maxManagerBytes.accumulateAndGet(n, Math::max);
             }
           }
         }
@@ -249,7 +256,11 @@ public final class PaymentLatencyHarness {
       byte[] ldkSeed = LdkSeed.fromBip39Seed(bip39);
       StartupState state = store.startupState().get(COMMIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       LdkNode[] holder = new LdkNode[1];
-      this.committer = new GatedCommitter(store, epoch.getEpoch(), () -> holder[0].serializeManager(),
+      this.committer = new GatedCommitter(store, epoch.getEpoch(), () -> {
+        byte[] m = holder[0].serializeManager();
+        store.noteManager(m.length);
+        return m;
+      },
           tx -> rpc.sendRawTransaction(org.bitcoinj.core.Transaction.read(java.nio.ByteBuffer.wrap(tx))),
           COMMIT_TIMEOUT, lease, why -> System.err.println(name + ": NODE FAILED: " + why));
       Optional<ChainTip> freshTip = state.getManager().isEmpty()

@@ -35,9 +35,9 @@ import java.util.function.UnaryOperator;
  */
 public final class ManagerChunker {
   /** Chunk sizes: no boundary before MIN bytes, one forced at MAX; average about MIN + 2^BITS. */
-  static final int MIN = 512;
-  static final int MAX = 8192;
-  private static final int BITS = 11;
+  static final int MIN = 128;
+  static final int MAX = 2048;
+  static final int BITS = 9;
   private static final long MASK = (1L << BITS) - 1;
   /** Gear table: fixed forever (a change only costs one full resend, never correctness). */
   private static final long[] GEAR = new long[256];

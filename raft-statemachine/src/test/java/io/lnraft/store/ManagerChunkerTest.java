@@ -57,7 +57,8 @@ class ManagerChunkerTest {
       }
     }
     double avg = (double) data.length / b.size();
-    assertThat(avg).as("average chunk size").isBetween(1500.0, 4500.0);
+    double expected = ManagerChunker.MIN + (1 << ManagerChunker.BITS);
+    assertThat(avg).as("average chunk size").isBetween(expected * 0.7, expected * 1.3);
     // Content-defined: inserting bytes near the start moves no boundary far behind it.
     byte[] shifted = new byte[data.length + 7];
     System.arraycopy(data, 0, shifted, 7, data.length);

@@ -96,6 +96,51 @@ class GatedCommitterTest {
     }
   }
 
+  /**
+   * A ChannelManager the size LDK's has with 100 channels (385 KB), changed a little per cycle:
+   * each commit carries only the changed chunks (sealed), and another sealed client reads back
+   * exactly the last manager. Whole, the ten commits would have carried 3.85 MB.
+   */
+  @Test
+  void aLargeManagerIsReplicatedAsItsChangedChunksOnly() throws Exception {
+    try (StoreCluster c = new StoreCluster(dir)) {
+      byte[] seed = new byte[64];
+      java.util.Arrays.fill(seed, (byte) 7);
+      RaftStoreClient client = c.client().sealingWith(io.lnraft.store.StateSealer.fromSeed(seed));
+      WriterEpoch e = c.acquire(client);
+      java.util.Random r = new java.util.Random(5);
+      byte[][] manager = {new byte[385_000]};
+      r.nextBytes(manager[0]);
+      AtomicReference<String> failure = new AtomicReference<>();
+      try (GatedCommitter g = new GatedCommitter(client, e.getEpoch(), () -> manager[0].clone(), tx -> {},
+          Duration.ofSeconds(10), Duration.ofMillis(250), failure::set).start()) {
+        RecordingChannel peer = new RecordingChannel(c.client());
+        g.runUnderGate(() -> {
+          g.stage(Ops.putBaseMonitor(CH, 0, new byte[] {1}));
+          g.hold(peer, "open".getBytes());
+        });
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> peer.released.size() == 1);
+        long firstBytes = g.stats().bytesCommitted();
+        assertThat(firstBytes).isGreaterThan(385_000); // the first commit sends every chunk
+        for (int u = 1; u <= 10; u++) {
+          int id = u;
+          g.runUnderGate(() -> {
+            int at = r.nextInt(manager[0].length - 100); // one channel's balances and commitment number
+            for (int i = 0; i < 60; i++) manager[0][at + i] ^= (byte) 0x5a;
+            g.stage(Ops.appendMonitorUpdate(CH, id, new byte[] {(byte) id}));
+            g.hold(peer, ("msg-" + id).getBytes());
+          });
+          Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> peer.released.size() == 1 + id);
+        }
+        assertThat(failure.get()).isNull();
+        long later = g.stats().bytesCommitted() - firstBytes;
+        assertThat(later).as("bytes of ten commits after the first").isLessThan(10 * 8_000L);
+        RaftStoreClient reader = c.client().sealingWith(io.lnraft.store.StateSealer.fromSeed(seed));
+        assertThat(reader.startupState().get(10, TimeUnit.SECONDS).getManager().toByteArray()).isEqualTo(manager[0]);
+      }
+    }
+  }
+
   @Test
   void aFencedWriterStopsAndSendsNothing() throws Exception {
     try (StoreCluster c = new StoreCluster(dir)) {
