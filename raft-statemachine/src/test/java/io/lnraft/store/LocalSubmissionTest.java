@@ -81,6 +81,17 @@ class LocalSubmissionTest {
           int id = ch.getChannel().getFundingTxid().byteAt(0);
           assertThat(ch.getRecord().getLatestUpdateId()).isEqualTo(id == 0 ? 21 : 20);
         }
+
+        // Reads go in-process too while this replica leads: they still answer with the RPC client
+        // closed (right after a failover it would first try the dead leader it remembers).
+        local.raftClient().close();
+        assertThat(local.writer().get(15, TimeUnit.SECONDS).getEpoch()).isEqualTo(e);
+        assertThat(local.startupState().get(15, TimeUnit.SECONDS).getChannelsCount()).isEqualTo(4);
+        assertThat(local.digest().get(15, TimeUnit.SECONDS).getSha256().toByteArray()).isEqualTo(digest);
+        // The new writer's startup state, read from the local replica without a ReadIndex round: the same state.
+        StartupState own = local.startupStateFor(epoch).get(15, TimeUnit.SECONDS);
+        assertThat(own.getChannelsList()).isEqualTo(s.getChannelsList());
+        assertThat(own.getWriter()).isEqualTo(epoch);
       }
     }
   }
@@ -102,6 +113,35 @@ class LocalSubmissionTest {
         assertThat(o).isInstanceOf(CommitOutcome.Committed.class);
         c.awaitApplied(((CommitOutcome.Committed) o).logIndex());
         assertThat(c.localDigest(follower)).isEqualTo(c.localDigest(leader));
+      }
+    }
+  }
+
+  /** A standby reads its own replica's state as a leader would (NodeRuntime's standby probe). */
+  @Test
+  void aStandbyReadsItsOwnReplicasSealedStateAndAnotherSeedCannot() throws Exception {
+    try (TestCluster c = new TestCluster(dir, 3, RpcType.NETTY, new SnapshotSettings(false, 10_000, 2), Map.of())) {
+      int leader = c.awaitLeader();
+      int follower = (leader + 1) % 3;
+      byte[] seed = new byte[64];
+      java.util.Arrays.fill(seed, (byte) 3);
+      byte[] otherSeed = seed.clone();
+      otherSeed[0] = 4;
+      try (RaftStoreClient sealed = clientOn(c, leader).sealingWith(StateSealer.fromSeed(seed));
+           RaftStoreClient standby = clientOn(c, follower).sealingWith(StateSealer.fromSeed(seed));
+           RaftStoreClient wrongSeed = clientOn(c, follower).sealingWith(StateSealer.fromSeed(otherSeed))) {
+        long e = sealed.acquireEpoch(c.configs.get(leader).replicaId(), c.servers[leader].currentTerm())
+            .get(15, TimeUnit.SECONDS).getEpoch();
+        byte[] manager = new byte[30_000];
+        new java.util.Random(1).nextBytes(manager);
+        CommitOutcome put = sealed.commit(e, List.of(Ops.putBaseMonitor(ReplicatedStoreTest.channel(8), 0, new byte[] {5}),
+            Ops.putManager(manager))).get(15, TimeUnit.SECONDS);
+        c.awaitApplied(((CommitOutcome.Committed) put).logIndex());
+        StartupState st = standby.localStartupState().get(15, TimeUnit.SECONDS);
+        assertThat(st.getManager().toByteArray()).isEqualTo(manager);
+        assertThat(st.getAppliedIndex()).isGreaterThanOrEqualTo(((CommitOutcome.Committed) put).logIndex());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> wrongSeed.localStartupState().get(15, TimeUnit.SECONDS))
+            .hasRootCauseInstanceOf(StateSealer.SealedDataException.class);
       }
     }
   }

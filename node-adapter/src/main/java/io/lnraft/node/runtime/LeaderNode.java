@@ -79,7 +79,8 @@ final class LeaderNode implements AutoCloseable {
     this.store = store;
     this.rpc = rpc;
     long t0 = System.nanoTime();
-    StartupState state = store.startupState().get(s.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    StartupState state = store.startupStateFor(epoch).get(s.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    long tState = System.nanoTime();
     LdkNode[] holder = new LdkNode[1];
     this.committer = new GatedCommitter(store, epoch.getEpoch(), () -> holder[0].serializeManager(),
         tx -> rpc.sendRawTransaction(org.bitcoinj.core.Transaction.read(java.nio.ByteBuffer.wrap(tx))),
@@ -94,6 +95,7 @@ final class LeaderNode implements AutoCloseable {
         () -> ScriptBuilder.createOutputScript(rpc.getNewAddress()).program(),
         hash -> recordedOutboundAmount(store, hash, s.commitTimeout()));
     this.node = committer.underGate(() -> LdkNode.start(params));
+    long tLdk = System.nanoTime();
     holder[0] = node;
     if (state.hasIdentity() && !java.util.Arrays.equals(state.getIdentity().getNodePublicKey().toByteArray(), node.nodeId())) {
       node.close();
@@ -118,6 +120,7 @@ final class LeaderNode implements AutoCloseable {
       }
     });
     follower.poll();
+    long tChain = System.nanoTime();
     byte[] ephemeral = new byte[32];
     new SecureRandom().nextBytes(ephemeral);
     this.peerManager = committer.underGate(() -> node.newPeerManager(ephemeral));
@@ -156,9 +159,12 @@ final class LeaderNode implements AutoCloseable {
     loadKnownPeers();
     loop.scheduleWithFixedDelay(this::reconnect, 0, s.reconnectInterval().toMillis(), TimeUnit.MILLISECONDS);
     ready = true;
-    LOG.info("node {} ready on {} as writer epoch {} (term {}), started in {} ms, block {}",
-        HexFormat.of().formatHex(node.nodeId()), s.peerListen(), epoch.getEpoch(), term,
-        (System.nanoTime() - t0) / 1_000_000, node.bestBlock().height());
+    long tEnd = System.nanoTime();
+    LOG.info("node {} ready on {} as writer epoch {} (term {}), started in {} ms (state read {} ms, {} bytes; LDK {} ms;"
+            + " chain {} ms; peers {} ms), block {}",
+        HexFormat.of().formatHex(node.nodeId()), s.peerListen(), epoch.getEpoch(), term, (tEnd - t0) / 1_000_000,
+        (tState - t0) / 1_000_000, state.getSerializedSize(), (tLdk - tState) / 1_000_000, (tChain - tLdk) / 1_000_000,
+        (tEnd - tChain) / 1_000_000, node.bestBlock().height());
   }
 
   /**

@@ -146,8 +146,44 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
       long term = replica.currentTerm();
       lifecycle.execute(() -> becomeLeader(settings, term));
     }
+    // A standby checks what a takeover needs: its chain backend answers, and its seed opens the
+    // cluster's sealed state in its own replica. It learns early (a WARN now, not a failed takeover
+    // later) that it could not run the node, and those code paths stay warm for the takeover (on a
+    // cold standby the first state read and chain poll took 100-350 ms each of a failover).
+    waits.scheduleWithFixedDelay(this::probeAsStandby, 1, 5, TimeUnit.SECONDS);
     LOG.info("replica {} serving: raft {}, api {}, node {} on {}", config.replicaId(), config.self().raft(), api.address(),
         HEX.formatHex(nodeId), config.network());
+  }
+
+  /** Whether the last standby probe reached bitcoind / opened the state (true until a probe fails). */
+  private volatile boolean chainReachable = true;
+  private volatile boolean stateOpens = true;
+
+  private void probeAsStandby() {
+    if (closed || leader != null) return; // the leader's node reads both itself
+    try {
+      store.localStartupState().get(10, TimeUnit.SECONDS);
+      if (!stateOpens) LOG.info("replica {}: the channel state opens again", config.replicaId());
+      stateOpens = true;
+    } catch (Exception e) {
+      if (stateOpens) {
+        LOG.warn("replica {}: this standby cannot read the cluster's channel state from its replica ({}): it could not"
+            + " run the node if it became leader; check that its seed file is the cluster's", config.replicaId(), rootMessage(e));
+      }
+      stateOpens = false;
+    }
+    try {
+      int height = rpc.getBlockCount();
+      rpc.getBestBlockHash();
+      if (!chainReachable) LOG.info("replica {}: bitcoind reachable again (height {})", config.replicaId(), height);
+      chainReachable = true;
+    } catch (RuntimeException e) {
+      if (chainReachable) {
+        LOG.warn("replica {}: bitcoind is not reachable from this standby ({}): it could not run the node if it"
+            + " became leader; check bitcoind.url and the RPC credentials of this replica", config.replicaId(), rootMessage(e));
+      }
+      chainReachable = false;
+    }
   }
 
   private void becomeLeader(LeaderNode.Settings settings, long term) {

@@ -18,7 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,9 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
  * a payment_failed for one hash) — and only payments in flight at some kill may end FAILED; a
  * FAILED one must not be received by the payee. Everything else must succeed.
  */
-@Timeout(value = 280, unit = TimeUnit.SECONDS)
 class RepeatedFailoverTest {
-  static final int KILLS = 10;
+  /** 10 in CI; issue 5's failover figures come from {@code -Dlnraft.failover.kills=25} (see bench/RESULTS.md). */
+  static final int KILLS = Integer.getInteger("lnraft.failover.kills", 10);
 
   @TempDir Path dir;
   private NodeCluster c;
@@ -52,7 +51,13 @@ class RepeatedFailoverTest {
   }
 
   @Test
-  void tenLeaderKillsWhilePaymentsFlowBothWays() throws Exception {
+  void tenLeaderKillsWhilePaymentsFlowBothWays() throws Throwable {
+    // Bounded: 280 s for the CI's ten kills (as before); longer runs get 40 s per kill (a loaded box).
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+        java.time.Duration.ofSeconds(Math.max(280, 100 + 40L * KILLS)), this::run);
+  }
+
+  private void run() throws Exception {
     long t0 = System.nanoTime();
     c = NodeCluster.startWithChannel(dir, "RepeatedFailoverTest");
     long setupMs = msSince(t0);
@@ -112,12 +117,14 @@ class RepeatedFailoverTest {
       c.assertBalances(ready, driver.netIntoCluster() + beforeKillNet);
       System.out.printf("kill %d: %s killed, %s ready in %d ms, counterparty reconnected in %d ms, %d payments so far%n",
           k, leader.name, next.name, readyMs.get(k - 1), reconnectMs.get(k - 1), driver.attempts.size());
+      System.out.println("  " + next.name + ": " + lastLineWith(next, "started in"));
     }
 
     long inFlight = driver.attempts.stream().filter(a -> kills.stream().anyMatch(a::inFlightAt)).count();
     long failed = driver.attempts.stream().filter(a -> a.outcome.equals("failed")).count();
-    System.out.printf("failover_ms ready_median=%d ready_max=%d reconnect_median=%d reconnect_max=%d%n",
-        median(readyMs), max(readyMs), median(reconnectMs), max(reconnectMs));
+    System.out.printf("failover_ms kills=%d ready_median=%d ready_p99=%d ready_max=%d reconnect_median=%d"
+        + " reconnect_p99=%d reconnect_max=%d%n", KILLS, median(readyMs), p99(readyMs), max(readyMs), median(reconnectMs),
+        p99(reconnectMs), max(reconnectMs));
     System.out.printf("payments total=%d succeeded=%d failed=%d in_flight_at_kill=%d retries_503=%d retries_io=%d"
         + " kills=%d setup_ms=%d run_ms=%d%n", driver.attempts.size() + beforeKill.size(),
         driver.succeeded().size() + beforeKill.size(), failed, inFlight, driver.retries503.get(),
@@ -146,6 +153,25 @@ class RepeatedFailoverTest {
     List<Long> s = xs.stream().sorted().toList();
     int n = s.size();
     return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+  }
+
+  /** The node's own account of its start (state read, LDK, chain, peers), from its log. */
+  private static String lastLineWith(NodeProcess p, String text) {
+    try {
+      List<String> lines = java.nio.file.Files.readAllLines(p.logFile);
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        if (lines.get(i).contains(text) && lines.get(i).contains("LeaderNode")) return lines.get(i).replaceAll(".*LeaderNode - ", "");
+      }
+    } catch (java.io.IOException e) {
+      return "(log unreadable: " + e + ")";
+    }
+    return "(no line with '" + text + "')";
+  }
+
+  /** Nearest-rank 99th percentile (the maximum below 100 samples). */
+  static long p99(List<Long> xs) {
+    List<Long> s = xs.stream().sorted().toList();
+    return s.get(Math.max(0, (int) Math.ceil(0.99 * s.size()) - 1));
   }
 
   static long max(List<Long> xs) {
