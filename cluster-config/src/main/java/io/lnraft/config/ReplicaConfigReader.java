@@ -256,8 +256,7 @@ final class ReplicaConfigReader {
     Double ratio = read(config, path(RAFT, LEADER_LEASE_RATIO), path(RAFT, LEADER_LEASE_RATIO),
         Config::getDouble, "a number — write e.g. 0.9", null);
     Duration requestTimeout = duration(path(RAFT, REQUEST_TIMEOUT), "5s");
-    Long maxEntry = read(config, path(RAFT, MAX_ENTRY_BYTES), path(RAFT, MAX_ENTRY_BYTES),
-        (c, p) -> c.getMemorySize(p).toBytes(), "a size — write e.g. 8MiB", null);
+    Long maxEntry = size(path(RAFT, MAX_ENTRY_BYTES), "8MiB");
 
     if (min != null && min.compareTo(MIN_ELECTION_TIMEOUT) < 0) {
       problems.add(path(RAFT, ELECTION_TIMEOUT_MIN) + ": " + min.toMillis() + "ms is below 50ms"
@@ -265,7 +264,7 @@ final class ReplicaConfigReader {
     }
     if (min != null && max != null && min.compareTo(max) >= 0) {
       problems.add(path(RAFT, ELECTION_TIMEOUT_MIN) + ": " + min.toMillis() + "ms is not below "
-          + ELECTION_TIMEOUT_MAX + " (" + max.toMillis() + "ms) — make max larger than min, e.g. twice min");
+          + path(RAFT, ELECTION_TIMEOUT_MAX) + " (" + max.toMillis() + "ms) — make max larger than min, e.g. twice min");
     }
     if (ratio != null && !(ratio > 0 && ratio < 1)) {
       problems.add(path(RAFT, LEADER_LEASE_RATIO) + ": " + ratio + " is outside (0, 1)"
@@ -415,8 +414,7 @@ final class ReplicaConfigReader {
     Duration reconnect = duration(path(NODE, RECONNECT_INTERVAL), "5s");
     Integer maxPeers = read(config, path(NODE, MAX_PEER_CONNECTIONS), path(NODE, MAX_PEER_CONNECTIONS),
         Config::getInt, "a whole number — write e.g. 64", null);
-    Long body = read(config, path(NODE, API_MAX_BODY_BYTES), path(NODE, API_MAX_BODY_BYTES),
-        (c, p) -> c.getMemorySize(p).toBytes(), "a size — write e.g. 64KiB", null);
+    Long body = size(path(NODE, API_MAX_BODY_BYTES), "64KiB");
     if (alias != null) {
       int bytes = alias.getBytes(StandardCharsets.UTF_8).length;
       if (bytes > NodeSettings.MAX_ALIAS_BYTES) {
@@ -581,6 +579,22 @@ final class ReplicaConfigReader {
 
   private Duration duration(String key, String example) {
     return read(config, key, key, Config::getDuration, "a duration — write e.g. " + example, null);
+  }
+
+  /**
+   * A size in bytes. Typesafe reads sizes beyond a long (e.g. 1 ZiB) but then throws a bare
+   * IllegalArgumentException from toBytes(): report those as out of range under the key instead.
+   */
+  private Long size(String key, String example) {
+    java.math.BigInteger bytes = read(config, key, key, (c, p) -> c.getMemorySize(p).toBytesBigInteger(),
+        "a size — write e.g. " + example, null);
+    if (bytes == null) return null;
+    if (bytes.bitLength() >= Long.SIZE) {
+      problems.add(key + ": " + config.getValue(key).render(ConfigRenderOptions.concise()) + " is far too large"
+          + " — use e.g. " + example);
+      return null;
+    }
+    return bytes.longValueExact();
   }
 
   private Path filePath(String key, String example) {
