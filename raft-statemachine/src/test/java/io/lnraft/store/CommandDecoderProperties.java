@@ -138,7 +138,7 @@ class CommandDecoderProperties {
 
   // Edge cases off: the generators name their edge values, and jqwik's combination of edge cases
   // over these nested generators costs more time than the tries themselves.
-  @Property(tries = 600, edgeCases = EdgeCasesMode.NONE)
+  @Property(tries = 400, edgeCases = EdgeCasesMode.NONE)
   void adversarialFieldValuesNeverEscapeAsExceptions(@ForAll("envelopes") Envelope e) {
     Statistics.collect(check(e.toByteArray()).getStatus());
   }
@@ -148,7 +148,7 @@ class CommandDecoderProperties {
    * (closed channels, deleted keys, new epochs): each rejected command changes nothing, and the
    * per-channel update id never goes back.
    */
-  @Property(tries = 200, edgeCases = EdgeCasesMode.NONE)
+  @Property(tries = 150, edgeCases = EdgeCasesMode.NONE)
   void sequencesKeepTheContract(@ForAll("sequences") List<Envelope> commands) {
     InMemoryRecords s = seeded();
     long index = 100;
@@ -276,10 +276,15 @@ class CommandDecoderProperties {
             .setUpdateId(id).setUpdate(b)).build());
     Arbitrary<Op> manager = someBytes().map(b ->
         Op.newBuilder().setPutManager(io.lnraft.store.proto.PutManager.newBuilder().setManager(b)).build());
+    // Sealed values (opaque to the replicas): absent, of the sealed-preimage size, or anything.
+    Arbitrary<ByteString> sealedBytes = Arbitraries.oneOf(Arbitraries.just(ByteString.EMPTY),
+        Arbitraries.just(ByteString.copyFrom(new byte[StateSealer.sealedSize(32)])), someBytes());
     Arbitrary<Op> pay = Combinators.combine(someBytes(), Arbitraries.integers().between(-1, 3),
-        Arbitraries.integers().between(-1, 4), edgeLongs(), someBytes(), strings()).as((h, d, st, amt, pre, desc) -> {
+        Arbitraries.integers().between(-1, 4), edgeLongs(), someBytes(), strings(), sealedBytes, sealedBytes)
+        .as((h, d, st, amt, pre, desc, sealedPre, sealedDesc) -> {
           PaymentRecord.Builder p = PaymentRecord.newBuilder().setPaymentHash(h).setAmountMsat(amt).setFeeMsat(amt)
-              .setPreimage(pre).setDescription(desc).setUpdatedAtMs(amt);
+              .setPreimage(pre).setDescription(desc).setUpdatedAtMs(amt).setSealedPreimage(sealedPre)
+              .setSealedDescription(sealedDesc);
           p.setDirectionValue(d < 0 ? 99 : d).setStatusValue(st < 0 ? 99 : st);
           return Ops.recordPayment(p.build());
         });
