@@ -120,8 +120,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
         // Raft log, RocksDB files or snapshots.
         .sealingWith(StateSealer.fromSeed(options.bip39Seed()));
     metrics.bindNode(this);
-    HostPort apiAddr = config.self().api();
-    this.api = new ApiServer(this, options.apiToken(), this::isReadyLeader, ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()),
+    this.api = new ApiServer(this, options.apiToken(), this::isReadyLeader, apiServerConfig(config),
         Optional.of(metrics::scrape));
     api.start();
     Duration lease = Duration.ofMillis((long) (config.raft().electionTimeoutMin().toMillis() * config.raft().leaderLeaseRatio()));
@@ -298,6 +297,12 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     }
     return new NodeInfo(HEX.formatHex(nodeId), role, epoch, Math.max(0, replica.currentTerm()), height,
         config.network(), peers, channels, commits);
+  }
+
+  /** The API's address and limits from the replica's config (lnraft.node.api-max-body-bytes). */
+  static ApiServerConfig apiServerConfig(ReplicaConfig config) {
+    HostPort apiAddr = config.self().api();
+    return ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()).withMaxBodyBytes(config.node().apiMaxBodyBytes());
   }
 
   @Override

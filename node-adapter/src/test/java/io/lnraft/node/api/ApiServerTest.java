@@ -493,6 +493,7 @@ class ApiServerTest {
     Reply r = send("POST", "/v1/invoices", big);
     assertThat(r.status()).isEqualTo(413);
     assertThat(r.error()).isEqualTo("payload_too_large");
+    assertThat(r.message()).contains("65536 bytes").contains("lnraft.node.api-max-body-bytes");
     assertThat(node.operations()).isEmpty();
     assertThat(get("/v1/info").status()).isEqualTo(200);
   }
