@@ -99,6 +99,7 @@ final class ReplicaConfigReader {
     SnapshotSettings snapshot = readSnapshot();
     Optional<BitcoindSettings> bitcoind = readBitcoind();
     NodeSettings node = readNode();
+    Optional<ApiTlsSettings> apiTls = readApiTls();
 
     if (replicas != null) {
       checkGroup(replicas, replicaId, allowUnsafe != null && allowUnsafe);
@@ -111,9 +112,11 @@ final class ReplicaConfigReader {
           problems.addAll(ClusterCertificates.problems(raft.tls().get(), self.raft().host(), path(RAFT, TLS))));
     }
 
+    if (apiTls != null && apiTls.isPresent()) problems.addAll(ClusterCertificates.serverProblems(apiTls.get(), path(API, TLS)));
+
     if (!problems.isEmpty()) return null;
     return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
-        snapshot, allowUnsafe, bitcoind, node);
+        snapshot, allowUnsafe, bitcoind, node, apiTls);
   }
 
   // ---- unknown keys ---------------------------------------------------------------------------
@@ -132,6 +135,12 @@ final class ReplicaConfigReader {
     checkSectionKeys(lnraft, SNAPSHOT, SNAPSHOT_KEYS);
     checkSectionKeys(lnraft, BITCOIND, BITCOIND_KEYS);
     checkSectionKeys(lnraft, NODE, NODE_KEYS);
+    checkSectionKeys(lnraft, API, API_KEYS);
+    if (lnraft.get(API) instanceof ConfigObject apiSection && apiSection.get(TLS) instanceof ConfigObject tls) {
+      for (String key : tls.keySet()) {
+        if (!API_TLS_KEYS.contains(key)) problems.add(unknownKey(path(API, TLS, key), key, API_TLS_KEYS));
+      }
+    }
   }
 
   private void checkSectionKeys(ConfigObject lnraft, String section, List<String> known) {
@@ -302,6 +311,26 @@ final class ReplicaConfigReader {
     Path keyFile = tlsFile(KEY_FILE, "\"tls/r1.key\"");
     if (ca == null || cert == null || keyFile == null) return null;
     return Optional.of(new TlsSettings(ca, cert, keyFile));
+  }
+
+  /** The optional api.tls block: empty if absent, null if unusable (problems recorded). */
+  private Optional<ApiTlsSettings> readApiTls() {
+    if (!section(API)) return null;
+    String key = path(API, TLS);
+    if (!config.hasPathOrNull(key)) return Optional.empty();
+    if (config.getIsNull(key) || config.getValue(key).valueType() != ConfigValueType.OBJECT) {
+      problems.add(key + ": must be an object — write tls { cert-file = ..., key-file = ... }");
+      return null;
+    }
+    Path cert = file(path(API, TLS, CERT_FILE), CERT_FILE + " = \"tls/api.crt\"");
+    Path keyFile = file(path(API, TLS, KEY_FILE), KEY_FILE + " = \"tls/api.key\"");
+    if (cert == null || keyFile == null) return null;
+    return Optional.of(new ApiTlsSettings(cert, keyFile));
+  }
+
+  private Path file(String full, String example) {
+    String s = string(config, full, full, example);
+    return s == null ? null : resolve(full, s);
   }
 
   private Path tlsFile(String name, String example) {

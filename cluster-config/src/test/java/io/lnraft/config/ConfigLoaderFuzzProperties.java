@@ -92,7 +92,8 @@ class ConfigLoaderFuzzProperties {
    */
   private static String block(String key) {
     String parent = key.substring(0, key.lastIndexOf('.'));
-    return parent.equals("lnraft.raft.tls") || parent.equals("lnraft.bitcoind") ? parent : key;
+    return parent.equals("lnraft.raft.tls") || parent.equals("lnraft.bitcoind") || parent.equals("lnraft.api.tls")
+        ? parent : key;
   }
 
   @Property(tries = 200, edgeCases = EdgeCasesMode.NONE)
@@ -124,7 +125,8 @@ class ConfigLoaderFuzzProperties {
     // Whole sections and optional blocks too.
     k.addAll(List.of("lnraft.raft", "lnraft.snapshot", "lnraft.node", "lnraft.bitcoind", "lnraft.raft.tls",
         "lnraft.raft.tls.ca-file", "lnraft.bitcoind.rpc-url", "lnraft.bitcoind.rpc-user",
-        "lnraft.bitcoind.rpc-cookie-file", "lnraft.bitcoind.rpc-password-file"));
+        "lnraft.bitcoind.rpc-cookie-file", "lnraft.bitcoind.rpc-password-file", "lnraft.api", "lnraft.api.tls",
+        "lnraft.api.tls.cert-file", "lnraft.api.tls.key-file"));
     return Arbitraries.of(k);
   }
 
