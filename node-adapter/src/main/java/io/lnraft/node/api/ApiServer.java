@@ -18,7 +18,10 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.lnraft.config.ApiTlsSettings;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -115,6 +118,13 @@ public final class ApiServer implements AutoCloseable {
         new DefaultThreadFactory("lnraft-api-op", true));
     ApiRoutes routes = new ApiRoutes(node, token, isReadyLeader, operations, io, config, metrics);
     int maxBody = config.maxBodyBytes();
+    SslContext tls;
+    try {
+      tls = config.tls().isPresent() ? serverTls(config.tls().get()) : null;
+    } catch (IllegalArgumentException e) {
+      close();
+      throw e;
+    }
     try {
       listener = new ServerBootstrap()
           .group(acceptor, io)
@@ -123,6 +133,7 @@ public final class ApiServer implements AutoCloseable {
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
+              if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
               ch.pipeline()
                   .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS))
                   .addLast(new HttpServerCodec(4096, 8192, 8192))
@@ -135,8 +146,18 @@ public final class ApiServer implements AutoCloseable {
       close();
       throw e;
     }
-    log.info("operator API listening on {}", address());
+    log.info("operator API listening on {} ({})", address(), tls != null ? "HTTPS" : "plain HTTP");
     return address();
+  }
+
+  /** The server side of TLS from PEM files; a file Netty cannot use is an error naming it. */
+  private static SslContext serverTls(ApiTlsSettings t) {
+    try {
+      return SslContextBuilder.forServer(t.certFile().toFile(), t.keyFile().toFile()).build();
+    } catch (javax.net.ssl.SSLException | RuntimeException e) {
+      throw new IllegalArgumentException("cannot serve the API over TLS with " + t.certFile() + " and " + t.keyFile()
+          + " (lnraft.api.tls): " + e.getMessage(), e);
+    }
   }
 
   /** The bound address; only after {@link #start()}. */

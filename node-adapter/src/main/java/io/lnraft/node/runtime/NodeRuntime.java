@@ -299,10 +299,11 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
         config.network(), peers, channels, commits);
   }
 
-  /** The API's address and limits from the replica's config (lnraft.node.api-max-body-bytes). */
+  /** The API's address, limits and TLS from the replica's config (node.api-max-body-bytes, api.tls). */
   static ApiServerConfig apiServerConfig(ReplicaConfig config) {
     HostPort apiAddr = config.self().api();
-    return ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()).withMaxBodyBytes(config.node().apiMaxBodyBytes());
+    ApiServerConfig api = ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()).withMaxBodyBytes(config.node().apiMaxBodyBytes());
+    return config.apiTls().isPresent() ? api.withTls(config.apiTls().get()) : api;
   }
 
   @Override
