@@ -63,10 +63,34 @@ class CommandDecoderProperties {
     l.add(commit(Ops.bindIdentity("regtest", StoreTransitionTest.filled(33, 2)),
         Ops.putBaseMonitor(CH, 0, new byte[] {1, 2, 3}), Ops.putManager(new byte[] {4, 5})));
     l.add(commit(Ops.appendMonitorUpdate(CH, 1, new byte[] {6}), Ops.putKv("peers", new byte[] {7}, OptionalLong.of(0))));
+    l.add(commit(chunks(List.of(id(1), id(2)), List.of(1, 2))));
     l.add(commit(Ops.appendMonitorUpdate(CH, 2, new byte[] {8}), Ops.recordPayment(payment(PaymentStatus.PENDING)),
         Ops.recordChannelEvent(RecordChannelEvent.newBuilder().setChannel(CH).setKind(ChannelEventKind.OPENED)
             .setCounterpartyNodeId(ByteString.copyFrom(StoreTransitionTest.filled(33, 3))).setCapacitySat(100_000).build())));
     return l;
+  }
+
+  private static ByteString id(int n) {
+    return ByteString.copyFrom(StoreTransitionTest.filled(16, n));
+  }
+
+  /** A manager written as chunks: the pieces name chunk ids (or reuse a run), new chunks carry data. */
+  private static Op chunks(List<Object> pieces, List<Integer> newChunks) {
+    io.lnraft.store.proto.PutManagerChunks.Builder b = io.lnraft.store.proto.PutManagerChunks.newBuilder();
+    for (Object p : pieces) {
+      if (p instanceof ByteString chunkId) {
+        b.addPieces(io.lnraft.store.proto.ManifestPiece.newBuilder().setChunkId(chunkId));
+      } else {
+        int[] run = (int[]) p;
+        b.addPieces(io.lnraft.store.proto.ManifestPiece.newBuilder()
+            .setReuse(io.lnraft.store.proto.ChunkRun.newBuilder().setStart(run[0]).setCount(run[1])));
+      }
+    }
+    for (int n : newChunks) {
+      b.addNewChunks(io.lnraft.store.proto.ManagerChunk.newBuilder().setId(id(n))
+          .setData(ByteString.copyFrom(StoreTransitionTest.filled(8, n))));
+    }
+    return Op.newBuilder().setPutManagerChunks(b).build();
   }
 
   private static PaymentRecord payment(PaymentStatus status) {
@@ -87,6 +111,7 @@ class CommandDecoderProperties {
             .setPreimage(ByteString.copyFrom(StoreTransitionTest.filled(32, 5))).build())),
         commit(Ops.putKv("peers", new byte[] {11}, OptionalLong.of(1)), Ops.deleteKv("other", OptionalLong.empty())),
         commit(Ops.putBaseMonitor(CH, 2, new byte[] {12})),
+        commit(chunks(List.of(new int[] {0, 1}, id(3)), List.of(3))),
         Envelope.newBuilder().setFormatVersion(1)
             .setAcquireEpoch(AcquireEpoch.newBuilder().setReplicaId("r2").setTerm(TERM)).build());
   }
