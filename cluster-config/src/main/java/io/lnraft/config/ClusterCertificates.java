@@ -170,6 +170,38 @@ public final class ClusterCertificates {
     return problems;
   }
 
+  /**
+   * Why the operator API's TLS files would not work (missing or unreadable, key not owner-only or
+   * not the certificate's, certificate expired or not yet valid), as messages naming the key and
+   * the fix; empty if they would. {@code keyPrefix} is the configuration path of the tls block.
+   */
+  public static List<String> serverProblems(ApiTlsSettings tls, String keyPrefix) {
+    List<String> problems = new ArrayList<>();
+    X509Certificate cert = readFor(problems, keyPrefix + ".cert-file", tls.certFile(), ClusterCertificates::readCertificate);
+    Optional<String> access = OwnerOnlyFiles.accessProblem(tls.keyFile());
+    PrivateKey key = null;
+    if (access.isPresent()) {
+      problems.add(keyPrefix + ".key-file: " + access.get());
+    } else {
+      key = readFor(problems, keyPrefix + ".key-file", tls.keyFile(), ClusterCertificates::readPrivateKey);
+    }
+    if (cert != null && key != null && !matches(key, cert)) {
+      problems.add(keyPrefix + ".key-file: " + tls.keyFile() + " is not the private key of " + tls.certFile()
+          + " — use the .key file written together with that certificate");
+    }
+    if (cert != null) {
+      Instant now = Instant.now();
+      if (now.isAfter(cert.getNotAfter().toInstant())) {
+        problems.add(keyPrefix + ".cert-file: " + tls.certFile() + " expired on " + cert.getNotAfter().toInstant()
+            + " — install a new certificate");
+      } else if (now.isBefore(cert.getNotBefore().toInstant())) {
+        problems.add(keyPrefix + ".cert-file: " + tls.certFile() + " is not valid before "
+            + cert.getNotBefore().toInstant() + " — check this machine's clock");
+      }
+    }
+    return problems;
+  }
+
   // ---- building -------------------------------------------------------------------------------
 
   private static KeyPair newKeyPair(SecureRandom random) {

@@ -22,6 +22,7 @@ final class ConfigKeys {
   static final String SNAPSHOT = "snapshot";
   static final String BITCOIND = "bitcoind";
   static final String NODE = "node";
+  static final String API = "api";
 
   static final String REPLICA_ID_FIELD = "id";
   static final String REPLICA_RAFT = "raft";
@@ -57,11 +58,13 @@ final class ConfigKeys {
   static final String API_MAX_BODY_BYTES = "api-max-body-bytes";
 
   static final List<String> TOP_LEVEL = List.of(CLUSTER_ID, REPLICA_ID, NETWORK, REPLICAS, DATA_DIR,
-      SEED_FILE, API_TOKEN_FILE, ALLOW_UNSAFE_GROUP_SIZE, RAFT, SNAPSHOT, BITCOIND, NODE);
+      SEED_FILE, API_TOKEN_FILE, ALLOW_UNSAFE_GROUP_SIZE, RAFT, SNAPSHOT, BITCOIND, NODE, API);
   static final List<String> REPLICA_FIELDS = List.of(REPLICA_ID_FIELD, REPLICA_RAFT, REPLICA_PEER, REPLICA_API);
   static final List<String> RAFT_KEYS = List.of(RPC_TYPE, ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX,
       LEADER_LEASE, LEADER_LEASE_RATIO, REQUEST_TIMEOUT, MAX_ENTRY_BYTES, TLS);
   static final List<String> TLS_KEYS = List.of(CA_FILE, CERT_FILE, KEY_FILE);
+  static final List<String> API_KEYS = List.of(TLS);
+  static final List<String> API_TLS_KEYS = List.of(CERT_FILE, KEY_FILE);
   static final List<String> SNAPSHOT_KEYS = List.of(AUTO_TRIGGER, EVERY_ENTRIES, RETAIN);
   static final List<String> BITCOIND_KEYS = List.of(RPC_URL, RPC_COOKIE_FILE, RPC_USER, RPC_PASSWORD_FILE);
   static final List<String> NODE_KEYS = List.of(ALIAS, RECONNECT_INTERVAL, MAX_PEER_CONNECTIONS, API_MAX_BODY_BYTES);

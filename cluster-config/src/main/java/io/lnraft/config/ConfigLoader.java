@@ -135,6 +135,15 @@ public final class ConfigLoader {
     line(sb, 2, MAX_PEER_CONNECTIONS, Integer.toString(node.maxPeerConnections()));
     line(sb, 2, API_MAX_BODY_BYTES, bytes(node.apiMaxBodyBytes()));
     sb.append("  }\n");
+    config.apiTls().ifPresent(t -> {
+      sb.append("  # The operator API speaks HTTPS only (see reference.conf).\n");
+      sb.append("  ").append(API).append(" {\n");
+      sb.append("    ").append(TLS).append(" {\n");
+      line(sb, 3, CERT_FILE, quote(relative(base, t.certFile())));
+      line(sb, 3, KEY_FILE, quote(relative(base, t.keyFile())));
+      sb.append("    }\n");
+      sb.append("  }\n");
+    });
     sb.append("}\n");
     return sb.toString();
   }

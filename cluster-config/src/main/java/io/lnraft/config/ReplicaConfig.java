@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param bitcoind the Lightning node's bitcoind backend; optional in the file, required to run the
  *     node (see {@link #requireBitcoind()})
  * @param node settings of the Lightning node
+ * @param apiTls TLS for the operator API; empty: plain HTTP
  */
 public record ReplicaConfig(
     String clusterId,
@@ -35,7 +36,8 @@ public record ReplicaConfig(
     SnapshotSettings snapshot,
     boolean allowUnsafeGroupSize,
     Optional<BitcoindSettings> bitcoind,
-    NodeSettings node) {
+    NodeSettings node,
+    Optional<ApiTlsSettings> apiTls) {
   public ReplicaConfig {
     Objects.requireNonNull(clusterId, "clusterId");
     Objects.requireNonNull(replicaId, "replicaId");
@@ -48,6 +50,15 @@ public record ReplicaConfig(
     Objects.requireNonNull(snapshot, "snapshot");
     Objects.requireNonNull(bitcoind, "bitcoind");
     Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(apiTls, "apiTls");
+  }
+
+  /** The configuration with a plain-HTTP operator API. */
+  public ReplicaConfig(String clusterId, String replicaId, String network, List<ReplicaEndpoint> replicas,
+      Path dataDir, Path seedFile, Path apiTokenFile, RaftSettings raft, SnapshotSettings snapshot,
+      boolean allowUnsafeGroupSize, Optional<BitcoindSettings> bitcoind, NodeSettings node) {
+    this(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft, snapshot,
+        allowUnsafeGroupSize, bitcoind, node, Optional.empty());
   }
 
   /** The configuration without a bitcoind backend and with {@link NodeSettings#defaults()}. */
@@ -61,18 +72,24 @@ public record ReplicaConfig(
   /** This configuration with {@code settings} as its bitcoind backend. */
   public ReplicaConfig withBitcoind(BitcoindSettings settings) {
     return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
-        snapshot, allowUnsafeGroupSize, Optional.of(settings), node);
+        snapshot, allowUnsafeGroupSize, Optional.of(settings), node, apiTls);
   }
 
   /** This configuration with {@code settings} for the Lightning node. */
   public ReplicaConfig withRaft(RaftSettings settings) {
     return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, settings,
-        snapshot, allowUnsafeGroupSize, bitcoind, node);
+        snapshot, allowUnsafeGroupSize, bitcoind, node, apiTls);
   }
 
   public ReplicaConfig withNode(NodeSettings settings) {
     return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
-        snapshot, allowUnsafeGroupSize, bitcoind, settings);
+        snapshot, allowUnsafeGroupSize, bitcoind, settings, apiTls);
+  }
+
+  /** This configuration with its operator API served over TLS. */
+  public ReplicaConfig withApiTls(ApiTlsSettings settings) {
+    return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
+        snapshot, allowUnsafeGroupSize, bitcoind, node, Optional.of(settings));
   }
 
   /**

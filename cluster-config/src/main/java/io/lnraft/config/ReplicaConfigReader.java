@@ -99,6 +99,7 @@ final class ReplicaConfigReader {
     SnapshotSettings snapshot = readSnapshot();
     Optional<BitcoindSettings> bitcoind = readBitcoind();
     NodeSettings node = readNode();
+    Optional<ApiTlsSettings> apiTls = readApiTls();
 
     if (replicas != null) {
       checkGroup(replicas, replicaId, allowUnsafe != null && allowUnsafe);
@@ -111,9 +112,11 @@ final class ReplicaConfigReader {
           problems.addAll(ClusterCertificates.problems(raft.tls().get(), self.raft().host(), path(RAFT, TLS))));
     }
 
+    if (apiTls != null && apiTls.isPresent()) problems.addAll(ClusterCertificates.serverProblems(apiTls.get(), path(API, TLS)));
+
     if (!problems.isEmpty()) return null;
     return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
-        snapshot, allowUnsafe, bitcoind, node);
+        snapshot, allowUnsafe, bitcoind, node, apiTls);
   }
 
   // ---- unknown keys ---------------------------------------------------------------------------
@@ -132,6 +135,12 @@ final class ReplicaConfigReader {
     checkSectionKeys(lnraft, SNAPSHOT, SNAPSHOT_KEYS);
     checkSectionKeys(lnraft, BITCOIND, BITCOIND_KEYS);
     checkSectionKeys(lnraft, NODE, NODE_KEYS);
+    checkSectionKeys(lnraft, API, API_KEYS);
+    if (lnraft.get(API) instanceof ConfigObject apiSection && apiSection.get(TLS) instanceof ConfigObject tls) {
+      for (String key : tls.keySet()) {
+        if (!API_TLS_KEYS.contains(key)) problems.add(unknownKey(path(API, TLS, key), key, API_TLS_KEYS));
+      }
+    }
   }
 
   private void checkSectionKeys(ConfigObject lnraft, String section, List<String> known) {
@@ -256,8 +265,7 @@ final class ReplicaConfigReader {
     Double ratio = read(config, path(RAFT, LEADER_LEASE_RATIO), path(RAFT, LEADER_LEASE_RATIO),
         Config::getDouble, "a number — write e.g. 0.9", null);
     Duration requestTimeout = duration(path(RAFT, REQUEST_TIMEOUT), "5s");
-    Long maxEntry = read(config, path(RAFT, MAX_ENTRY_BYTES), path(RAFT, MAX_ENTRY_BYTES),
-        (c, p) -> c.getMemorySize(p).toBytes(), "a size — write e.g. 8MiB", null);
+    Long maxEntry = size(path(RAFT, MAX_ENTRY_BYTES), "8MiB");
 
     if (min != null && min.compareTo(MIN_ELECTION_TIMEOUT) < 0) {
       problems.add(path(RAFT, ELECTION_TIMEOUT_MIN) + ": " + min.toMillis() + "ms is below 50ms"
@@ -265,7 +273,7 @@ final class ReplicaConfigReader {
     }
     if (min != null && max != null && min.compareTo(max) >= 0) {
       problems.add(path(RAFT, ELECTION_TIMEOUT_MIN) + ": " + min.toMillis() + "ms is not below "
-          + ELECTION_TIMEOUT_MAX + " (" + max.toMillis() + "ms) — make max larger than min, e.g. twice min");
+          + path(RAFT, ELECTION_TIMEOUT_MAX) + " (" + max.toMillis() + "ms) — make max larger than min, e.g. twice min");
     }
     if (ratio != null && !(ratio > 0 && ratio < 1)) {
       problems.add(path(RAFT, LEADER_LEASE_RATIO) + ": " + ratio + " is outside (0, 1)"
@@ -303,6 +311,26 @@ final class ReplicaConfigReader {
     Path keyFile = tlsFile(KEY_FILE, "\"tls/r1.key\"");
     if (ca == null || cert == null || keyFile == null) return null;
     return Optional.of(new TlsSettings(ca, cert, keyFile));
+  }
+
+  /** The optional api.tls block: empty if absent, null if unusable (problems recorded). */
+  private Optional<ApiTlsSettings> readApiTls() {
+    if (!section(API)) return null;
+    String key = path(API, TLS);
+    if (!config.hasPathOrNull(key)) return Optional.empty();
+    if (config.getIsNull(key) || config.getValue(key).valueType() != ConfigValueType.OBJECT) {
+      problems.add(key + ": must be an object — write tls { cert-file = ..., key-file = ... }");
+      return null;
+    }
+    Path cert = file(path(API, TLS, CERT_FILE), CERT_FILE + " = \"tls/api.crt\"");
+    Path keyFile = file(path(API, TLS, KEY_FILE), KEY_FILE + " = \"tls/api.key\"");
+    if (cert == null || keyFile == null) return null;
+    return Optional.of(new ApiTlsSettings(cert, keyFile));
+  }
+
+  private Path file(String full, String example) {
+    String s = string(config, full, full, example);
+    return s == null ? null : resolve(full, s);
   }
 
   private Path tlsFile(String name, String example) {
@@ -415,8 +443,7 @@ final class ReplicaConfigReader {
     Duration reconnect = duration(path(NODE, RECONNECT_INTERVAL), "5s");
     Integer maxPeers = read(config, path(NODE, MAX_PEER_CONNECTIONS), path(NODE, MAX_PEER_CONNECTIONS),
         Config::getInt, "a whole number — write e.g. 64", null);
-    Long body = read(config, path(NODE, API_MAX_BODY_BYTES), path(NODE, API_MAX_BODY_BYTES),
-        (c, p) -> c.getMemorySize(p).toBytes(), "a size — write e.g. 64KiB", null);
+    Long body = size(path(NODE, API_MAX_BODY_BYTES), "64KiB");
     if (alias != null) {
       int bytes = alias.getBytes(StandardCharsets.UTF_8).length;
       if (bytes > NodeSettings.MAX_ALIAS_BYTES) {
@@ -581,6 +608,22 @@ final class ReplicaConfigReader {
 
   private Duration duration(String key, String example) {
     return read(config, key, key, Config::getDuration, "a duration — write e.g. " + example, null);
+  }
+
+  /**
+   * A size in bytes. Typesafe reads sizes beyond a long (e.g. 1 ZiB) but then throws a bare
+   * IllegalArgumentException from toBytes(): report those as out of range under the key instead.
+   */
+  private Long size(String key, String example) {
+    java.math.BigInteger bytes = read(config, key, key, (c, p) -> c.getMemorySize(p).toBytesBigInteger(),
+        "a size — write e.g. " + example, null);
+    if (bytes == null) return null;
+    if (bytes.bitLength() >= Long.SIZE) {
+      problems.add(key + ": " + config.getValue(key).render(ConfigRenderOptions.concise()) + " is far too large"
+          + " — use e.g. " + example);
+      return null;
+    }
+    return bytes.longValueExact();
   }
 
   private Path filePath(String key, String example) {

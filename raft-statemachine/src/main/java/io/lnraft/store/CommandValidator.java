@@ -147,6 +147,19 @@ public final class CommandValidator {
     if (!p.getPreimage().isEmpty() && p.getPreimage().size() != 32) {
       return Optional.of("RecordPayment.preimage must be empty or 32 bytes");
     }
+    if (!p.getSealedPreimage().isEmpty() && !p.getPreimage().isEmpty()) {
+      return Optional.of("RecordPayment carries the preimage both plain and sealed; send one");
+    }
+    if (!p.getSealedPreimage().isEmpty() && p.getSealedPreimage().size() != StateSealer.sealedSize(32)) {
+      return Optional.of("RecordPayment.sealed_preimage must be " + StateSealer.sealedSize(32)
+          + " bytes (a sealed 32-byte preimage), got " + p.getSealedPreimage().size());
+    }
+    if (!p.getSealedDescription().isEmpty() && !p.getDescription().isEmpty()) {
+      return Optional.of("RecordPayment carries the description both plain and sealed; send one");
+    }
+    if (!p.getSealedDescription().isEmpty() && p.getSealedDescription().size() < StateSealer.sealedSize(0)) {
+      return Optional.of("RecordPayment.sealed_description is shorter than any sealed value");
+    }
     return Optional.empty();
   }
 

@@ -59,7 +59,7 @@ public final class RaftStoreClient implements ReplicatedStore {
   private volatile boolean closed;
   private final Duration deadline;
   private final StoreMetrics metrics;
-  /** Seals channel state before it is committed and opens it on startupState(); empty: raw bytes. */
+  /** Seals channel state and ledger secrets before they are committed and opens what it reads; empty: raw bytes. */
   private volatile Optional<StateSealer> sealer = Optional.empty();
   /** Submits commits straight into this process's replica while it is the ready leader; null = RPC only. */
   private final LocalSubmitter local;
@@ -123,9 +123,10 @@ public final class RaftStoreClient implements ReplicatedStore {
   }
 
   /**
-   * From now on, seal monitors, monitor updates and the manager before they are committed, and
-   * open them in {@link #startupState()} (the node's client; admin tools move sealed bytes as they
-   * are). Call before the first commit.
+   * From now on, seal monitors, monitor updates, the manager, and the preimage and description of
+   * ledger records before they are committed, and open them in every answer read through this
+   * client (startup state, events, payments: the node's client; admin tools move sealed bytes as
+   * they are). Call before the first commit.
    */
   public RaftStoreClient sealingWith(StateSealer s) {
     this.sealer = Optional.of(s);
@@ -233,9 +234,9 @@ public final class RaftStoreClient implements ReplicatedStore {
 
   @Override
   public CompletableFuture<StartupState> startupState() {
-    Optional<StateSealer> s = sealer;
+    // Sealed data was opened when the answer was decoded (see decode()).
     return query(Query.newBuilder().setStartupState(GetStartupState.getDefaultInstance()), QueryReply::getStartupState)
-        .thenApply(st -> ManagerChunker.assemble(s.map(x -> Sealing.open(x, st)).orElse(st)));
+        .thenApply(ManagerChunker::assemble);
   }
 
   /**
@@ -329,7 +330,8 @@ public final class RaftStoreClient implements ReplicatedStore {
         throw new StoreUnavailableException("the store's reply cannot be decoded: " + ex.getMessage(), ex);
       }
       if (qr.getStatus() != Status.OK) throw new IllegalArgumentException(qr.getStatus() + ": " + qr.getMessage());
-      return pick.apply(qr);
+      Optional<StateSealer> s = sealer;
+      return pick.apply(s.isPresent() ? Sealing.open(s.get(), qr) : qr);
     });
   }
 

@@ -2,13 +2,22 @@ package io.lnraft.store;
 
 import com.google.protobuf.ByteString;
 import io.lnraft.store.proto.ChannelState;
+import io.lnraft.store.proto.EventsResult;
+import io.lnraft.store.proto.LedgerEvent;
+import io.lnraft.store.proto.PaymentRecord;
+import io.lnraft.store.proto.QueryReply;
 import io.lnraft.store.proto.MonitorUpdateRecord;
 import io.lnraft.store.proto.Op;
 import io.lnraft.store.proto.StartupState;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Applies a {@link StateSealer} to the store's channel-state ops and to the startup read. */
+/**
+ * Applies a {@link StateSealer} to the ops a node commits (channel state, and the preimage and
+ * description of ledger records) and opens them again in what the node reads (startup state,
+ * ledger events, payment records).
+ */
 final class Sealing {
   private Sealing() {}
 
@@ -39,10 +48,64 @@ final class Sealing {
           }
           out.add(op.toBuilder().setPutManagerChunks(p).build());
         }
+        case RECORD_PAYMENT -> {
+          var r = op.getRecordPayment();
+          out.add(op.toBuilder().setRecordPayment(r.toBuilder().setPayment(seal(s, r.getPayment()))).build());
+        }
         default -> out.add(op);
       }
     }
     return out;
+  }
+
+  /** Moves a record's preimage and description into their sealed fields (empty values stay empty). */
+  static PaymentRecord seal(StateSealer s, PaymentRecord p) {
+    PaymentRecord.Builder b = p.toBuilder();
+    if (!p.getPreimage().isEmpty()) {
+      b.clearPreimage().setSealedPreimage(ByteString.copyFrom(s.seal(p.getPreimage().toByteArray(),
+          StateSealer.preimageAad(p.getDirection(), p.getPaymentHash()))));
+    }
+    if (!p.getDescription().isEmpty()) {
+      b.clearDescription().setSealedDescription(ByteString.copyFrom(s.seal(p.getDescription().getBytes(StandardCharsets.UTF_8),
+          StateSealer.descriptionAad(p.getDirection(), p.getPaymentHash()))));
+    }
+    return b.build();
+  }
+
+  /** The inverse of {@link #seal(StateSealer, PaymentRecord)}; plain records pass unchanged. */
+  static PaymentRecord open(StateSealer s, PaymentRecord p) {
+    if (p.getSealedPreimage().isEmpty() && p.getSealedDescription().isEmpty()) return p;
+    PaymentRecord.Builder b = p.toBuilder();
+    String which = "payment " + java.util.HexFormat.of().formatHex(p.getPaymentHash().toByteArray()) + " ("
+        + p.getDirection() + ")";
+    if (!p.getSealedPreimage().isEmpty()) {
+      b.clearSealedPreimage().setPreimage(ByteString.copyFrom(s.open(p.getSealedPreimage().toByteArray(),
+          StateSealer.preimageAad(p.getDirection(), p.getPaymentHash()), "the preimage of " + which)));
+    }
+    if (!p.getSealedDescription().isEmpty()) {
+      b.clearSealedDescription().setDescription(new String(s.open(p.getSealedDescription().toByteArray(),
+          StateSealer.descriptionAad(p.getDirection(), p.getPaymentHash()), "the description of " + which),
+          StandardCharsets.UTF_8));
+    }
+    return b.build();
+  }
+
+  /** Opens whatever sealed data a query's answer carries: startup state, ledger events, a payment. */
+  static QueryReply open(StateSealer s, QueryReply r) {
+    return switch (r.getResultCase()) {
+      case STARTUP_STATE -> r.toBuilder().setStartupState(open(s, r.getStartupState())).build();
+      case PAYMENT -> r.getPayment().getFound()
+          ? r.toBuilder().setPayment(r.getPayment().toBuilder().setPayment(open(s, r.getPayment().getPayment()))).build()
+          : r;
+      case EVENTS -> {
+        EventsResult.Builder e = r.getEvents().toBuilder().clearEvents();
+        for (LedgerEvent ev : r.getEvents().getEventsList()) {
+          e.addEvents(ev.hasPayment() ? ev.toBuilder().setPayment(open(s, ev.getPayment())).build() : ev);
+        }
+        yield r.toBuilder().setEvents(e).build();
+      }
+      default -> r;
+    };
   }
 
   static StartupState open(StateSealer s, StartupState st) {

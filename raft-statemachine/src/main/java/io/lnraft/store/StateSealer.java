@@ -1,6 +1,8 @@
 package io.lnraft.store;
 
+import com.google.protobuf.ByteString;
 import io.lnraft.store.proto.ChannelKey;
+import io.lnraft.store.proto.PaymentDirection;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -17,8 +19,9 @@ import org.bouncycastle.crypto.params.HKDFParameters;
 /**
  * Seals channel state at rest: AES-256-GCM under a key derived from the node seed (HKDF-SHA256,
  * BouncyCastle), so the Raft log, the RocksDB files and snapshots on every replica hold only
- * ciphertext of ChannelMonitors, monitor updates and the ChannelManager. The associated data
- * names what a blob is (kind, channel, update id): a blob moved to another record fails to open.
+ * ciphertext of ChannelMonitors, monitor updates, the ChannelManager, and the payment ledger's
+ * preimages and descriptions. The associated data names what a blob is (kind, channel and update
+ * id, or direction and payment hash): a blob moved to another record fails to open.
  *
  * <p>Format: {@code 0x01 || nonce (12 bytes, random) || ciphertext || tag (16 bytes)}. The key
  * depends on the seed only (not on the cluster id), so a backup restored into a new cluster with
@@ -139,6 +142,26 @@ public final class StateSealer {
     a[1] = VERSION;
     id.copyTo(a, 2);
     return a;
+  }
+
+  /** A payment's preimage: bound to its direction and hash, so it opens for that payment only. */
+  static byte[] preimageAad(PaymentDirection direction, ByteString paymentHash) {
+    return paymentAad((byte) 'P', direction, paymentHash);
+  }
+
+  /** A payment's (invoice) description, bound like the preimage. */
+  static byte[] descriptionAad(PaymentDirection direction, ByteString paymentHash) {
+    return paymentAad((byte) 'D', direction, paymentHash);
+  }
+
+  private static byte[] paymentAad(byte kind, PaymentDirection direction, ByteString paymentHash) {
+    byte[] hash = paymentHash.toByteArray();
+    return ByteBuffer.allocate(2 + 4 + hash.length).put(kind).put(VERSION).putInt(direction.getNumber()).put(hash).array();
+  }
+
+  /** Length of the sealed form of {@code plainBytes} bytes. */
+  static int sealedSize(int plainBytes) {
+    return 1 + NONCE + plainBytes + TAG_BITS / 8;
   }
 
   private static byte[] aad(byte kind, ChannelKey ch, long updateId) {

@@ -279,8 +279,13 @@ public final class StoreTransition {
       PaymentRecord recorded = old.get();
       PaymentRecord.Builder merged = p.toBuilder();
       if (p.getAmountMsat() == 0) merged.setAmountMsat(recorded.getAmountMsat());
-      if (p.getDescription().isEmpty()) merged.setDescription(recorded.getDescription());
-      if (p.getPreimage().isEmpty()) merged.setPreimage(recorded.getPreimage());
+      // Sealed values (see StateSealer) merge the same way, as opaque bytes.
+      if (p.getDescription().isEmpty() && p.getSealedDescription().isEmpty()) {
+        merged.setDescription(recorded.getDescription()).setSealedDescription(recorded.getSealedDescription());
+      }
+      if (p.getPreimage().isEmpty() && p.getSealedPreimage().isEmpty()) {
+        merged.setPreimage(recorded.getPreimage()).setSealedPreimage(recorded.getSealedPreimage());
+      }
       p = merged.build();
     }
     s.put(Table.PAYMENTS, key, p.toByteArray());

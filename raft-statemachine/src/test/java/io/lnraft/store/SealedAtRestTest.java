@@ -2,6 +2,13 @@ package io.lnraft.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
+import io.lnraft.store.proto.GetPayment;
+import io.lnraft.store.proto.PaymentDirection;
+import io.lnraft.store.proto.PaymentRecord;
+import io.lnraft.store.proto.PaymentStatus;
+import io.lnraft.store.proto.Query;
+import io.lnraft.store.proto.QueryReply;
 import io.lnraft.store.proto.StartupState;
 import io.lnraft.store.proto.WriterEpoch;
 import java.io.IOException;
@@ -19,8 +26,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Channel state committed by a sealing client is ciphertext in every replica's Raft log, RocksDB
- * files and snapshots; the same client reads it back in plaintext. The control (bytes committed
+ * Channel state and the ledger's preimages and descriptions committed by a sealing client are
+ * ciphertext in every replica's Raft log, RocksDB files and snapshots; the same client reads them
+ * back in plaintext. The control (bytes committed
  * without sealing are found by the same search) shows the search would see them.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -77,6 +85,26 @@ class SealedAtRestTest {
           marked("SECRET-UPDATE-BYTES", 400)), Ops.putManager(marked("SECRET-MANAGER-BYTES", 4096))))
           .get(30, TimeUnit.SECONDS);
       assertThat(last).isInstanceOf(CommitOutcome.Committed.class);
+      // The ledger: an invoice with its description, then its settlement with the preimage.
+      byte[] hash = new byte[32];
+      Arrays.fill(hash, (byte) 0x5a);
+      PaymentRecord.Builder inbound = PaymentRecord.newBuilder().setPaymentHash(ByteString.copyFrom(hash))
+          .setDirection(PaymentDirection.INBOUND).setAmountMsat(21_000);
+      assertThat(sealed.commit(e, List.of(Ops.recordPayment(inbound.clone().setStatus(PaymentStatus.PENDING)
+          .setDescription("SECRET-DESCRIPTION-TEXT").build()))).get(30, TimeUnit.SECONDS))
+          .isInstanceOf(CommitOutcome.Committed.class);
+      assertThat(sealed.commit(e, List.of(Ops.recordPayment(inbound.clone().setStatus(PaymentStatus.SUCCEEDED)
+          .setPreimage(ByteString.copyFrom("SECRET-PREIMAGE-BYTES-0123456789".getBytes(StandardCharsets.US_ASCII)))
+          .build()))).get(30, TimeUnit.SECONDS)).isInstanceOf(CommitOutcome.Committed.class);
+      // The node's reads (event feed, payment record) open them.
+      var feed = sealed.events(0, 0).get(30, TimeUnit.SECONDS);
+      assertThat(feed.getEventsList()).hasSize(1);
+      assertThat(feed.getEvents(0).getPayment().getPreimage().toStringUtf8()).isEqualTo("SECRET-PREIMAGE-BYTES-0123456789");
+      assertThat(feed.getEvents(0).getPayment().getDescription()).isEqualTo("SECRET-DESCRIPTION-TEXT");
+      var paid = sealed.query(Query.newBuilder().setGetPayment(GetPayment.newBuilder().setPaymentHash(ByteString.copyFrom(hash))
+          .setDirection(PaymentDirection.INBOUND)), QueryReply::getPayment).get(30, TimeUnit.SECONDS);
+      assertThat(paid.getPayment().getPreimage().toStringUtf8()).isEqualTo("SECRET-PREIMAGE-BYTES-0123456789");
+      assertThat(plain.events(0, 0).get(30, TimeUnit.SECONDS).getEvents(0).getPayment().getPreimage().isEmpty()).isTrue();
       // The sealing client (the node) reads its state back in plaintext...
       StartupState opened = sealed.startupState().get(30, TimeUnit.SECONDS);
       assertThat(new String(opened.getManager().toByteArray(), StandardCharsets.US_ASCII)).contains("SECRET-MANAGER-BYTES");
@@ -91,13 +119,18 @@ class SealedAtRestTest {
 
       // Control: the same kind of record committed without sealing.
       CommitOutcome control = plain.commit(e, List.of(Ops.putBaseMonitor(ReplicatedStoreTest.channel(2), 0,
-          marked("PLAIN-CONTROL-BYTES", 4096)))).get(30, TimeUnit.SECONDS);
+          marked("PLAIN-CONTROL-BYTES", 4096)), Ops.recordPayment(inbound.clone().setPaymentHash(ByteString.copyFrom(
+              new byte[32])).setStatus(PaymentStatus.PENDING).setDescription("PLAIN-CONTROL-DESCRIPTION").build())))
+          .get(30, TimeUnit.SECONDS);
       assertThat(control).isInstanceOf(CommitOutcome.Committed.class);
       c.awaitApplied(((CommitOutcome.Committed) control).logIndex());
       for (ReplicaServer s : c.servers) s.takeSnapshot();
 
       assertThat(filesContaining(c.base, "PLAIN-CONTROL-BYTES")).as("the search sees unsealed bytes").isNotEmpty();
-      for (String secret : List.of("SECRET-MONITOR-BYTES", "SECRET-UPDATE-BYTES", "SECRET-MANAGER-BYTES")) {
+      assertThat(filesContaining(c.base, "PLAIN-CONTROL-DESCRIPTION")).as("the search sees an unsealed ledger record")
+          .isNotEmpty();
+      for (String secret : List.of("SECRET-MONITOR-BYTES", "SECRET-UPDATE-BYTES", "SECRET-MANAGER-BYTES",
+          "SECRET-PREIMAGE-BYTES", "SECRET-DESCRIPTION-TEXT")) {
         assertThat(filesContaining(c.base, secret)).as("files holding %s", secret).isEmpty();
       }
 

@@ -59,7 +59,8 @@ final class ApiError extends RuntimeException {
   }
 
   static ApiError tooLarge(int maxBodyBytes) {
-    return of(413, "payload_too_large", "the request body exceeds " + maxBodyBytes + " bytes");
+    return of(413, "payload_too_large", "the request body exceeds " + maxBodyBytes
+        + " bytes (lnraft.node.api-max-body-bytes of the replica's configuration)");
   }
 
   static ApiError internal() {

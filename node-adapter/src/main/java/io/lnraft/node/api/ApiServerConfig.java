@@ -1,6 +1,8 @@
 package io.lnraft.node.api;
 
+import io.lnraft.config.ApiTlsSettings;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Objects;
 
 /**
@@ -13,6 +15,7 @@ import java.util.Objects;
  * @param maxEventWait cap on {@code wait_ms} of {@code GET /v1/events}
  * @param operationThreads threads that run node calls (off the network threads)
  * @param operationQueue node calls that may wait for a thread; beyond that, 503
+ * @param tls HTTPS with this certificate and key; empty: plain HTTP
  */
 public record ApiServerConfig(
     String host,
@@ -21,7 +24,8 @@ public record ApiServerConfig(
     Duration operationTimeout,
     Duration maxEventWait,
     int operationThreads,
-    int operationQueue) {
+    int operationQueue,
+    Optional<ApiTlsSettings> tls) {
 
   public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -29,6 +33,7 @@ public record ApiServerConfig(
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(operationTimeout, "operationTimeout");
     Objects.requireNonNull(maxEventWait, "maxEventWait");
+    Objects.requireNonNull(tls, "tls");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0..65535");
     }
@@ -43,14 +48,20 @@ public record ApiServerConfig(
   /** 64 KiB bodies, 10 s per node call, long polls up to 30 s, 4 threads, 64 queued calls. */
   public static ApiServerConfig defaults(String host, int port) {
     return new ApiServerConfig(
-        host, port, DEFAULT_MAX_BODY_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(30), 4, 64);
+        host, port, DEFAULT_MAX_BODY_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(30), 4, 64, Optional.empty());
   }
 
   public ApiServerConfig withOperationTimeout(Duration timeout) {
-    return new ApiServerConfig(host, port, maxBodyBytes, timeout, maxEventWait, operationThreads, operationQueue);
+    return new ApiServerConfig(host, port, maxBodyBytes, timeout, maxEventWait, operationThreads, operationQueue, tls);
   }
 
   public ApiServerConfig withMaxBodyBytes(int bytes) {
-    return new ApiServerConfig(host, port, bytes, operationTimeout, maxEventWait, operationThreads, operationQueue);
+    return new ApiServerConfig(host, port, bytes, operationTimeout, maxEventWait, operationThreads, operationQueue, tls);
+  }
+
+  /** Serve HTTPS only, with this certificate and key (PEM, PKCS#8). */
+  public ApiServerConfig withTls(ApiTlsSettings settings) {
+    return new ApiServerConfig(host, port, maxBodyBytes, operationTimeout, maxEventWait, operationThreads,
+        operationQueue, Optional.of(settings));
   }
 }

@@ -165,9 +165,10 @@ public final class NettyPeerTransport implements AutoCloseable {
       return done;
     }
     if (!reserveSlot()) {
-      log.warn("not dialing {}: {} connections open (max {})", remote, slotsInUse.get(), config.maxConnections());
-      done.completeExceptionally(
-          new IOException("connection limit reached (" + config.maxConnections() + ")"));
+      log.warn("not dialing {}: {} connections open (max {}, lnraft.node.max-peer-connections)", remote,
+          slotsInUse.get(), config.maxConnections());
+      done.completeExceptionally(new IOException("connection limit reached (" + config.maxConnections()
+          + " peer connections open or dialing): close one, or raise lnraft.node.max-peer-connections"));
       return done;
     }
     Runnable freeSlot = oneShot(slotsInUse::decrementAndGet);
@@ -280,7 +281,7 @@ public final class NettyPeerTransport implements AutoCloseable {
   private void acceptInbound(SocketChannel ch) {
     if (closed || !reserveSlot()) {
       log.warn(
-          "refusing inbound peer {}: {} connections open (max {})",
+          "refusing inbound peer {}: {} connections open (max {}, lnraft.node.max-peer-connections)",
           ch.remoteAddress(), slotsInUse.get(), config.maxConnections());
       ch.close();
       return;

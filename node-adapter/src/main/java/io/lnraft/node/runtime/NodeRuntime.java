@@ -120,8 +120,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
         // Raft log, RocksDB files or snapshots.
         .sealingWith(StateSealer.fromSeed(options.bip39Seed()));
     metrics.bindNode(this);
-    HostPort apiAddr = config.self().api();
-    this.api = new ApiServer(this, options.apiToken(), this::isReadyLeader, ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()),
+    this.api = new ApiServer(this, options.apiToken(), this::isReadyLeader, apiServerConfig(config),
         Optional.of(metrics::scrape));
     api.start();
     Duration lease = Duration.ofMillis((long) (config.raft().electionTimeoutMin().toMillis() * config.raft().leaderLeaseRatio()));
@@ -334,6 +333,13 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     }
     return new NodeInfo(HEX.formatHex(nodeId), role, epoch, Math.max(0, replica.currentTerm()), height,
         config.network(), peers, channels, commits);
+  }
+
+  /** The API's address, limits and TLS from the replica's config (node.api-max-body-bytes, api.tls). */
+  static ApiServerConfig apiServerConfig(ReplicaConfig config) {
+    HostPort apiAddr = config.self().api();
+    ApiServerConfig api = ApiServerConfig.defaults(apiAddr.host(), apiAddr.port()).withMaxBodyBytes(config.node().apiMaxBodyBytes());
+    return config.apiTls().isPresent() ? api.withTls(config.apiTls().get()) : api;
   }
 
   @Override

@@ -493,6 +493,7 @@ class ApiServerTest {
     Reply r = send("POST", "/v1/invoices", big);
     assertThat(r.status()).isEqualTo(413);
     assertThat(r.error()).isEqualTo("payload_too_large");
+    assertThat(r.message()).contains("65536 bytes").contains("lnraft.node.api-max-body-bytes");
     assertThat(node.operations()).isEmpty();
     assertThat(get("/v1/info").status()).isEqualTo(200);
   }
@@ -581,6 +582,23 @@ class ApiServerTest {
       int n = s.getInputStream().read(head);
       String reply = new String(head, 0, n, StandardCharsets.UTF_8);
       assertThat(reply).startsWith("HTTP/1.1 413").contains("\"error\":\"payload_too_large\"");
+    }
+    assertThat(node.operations()).isEmpty();
+  }
+
+  /** Found by ApiRequestFuzzProperties: Netty's 417 for an unknown expectation had no JSON body. */
+  @Test
+  void anUnknownExpectationGets417InJsonAndTheNodeIsNotCalled() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", base.getPort())) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write(("POST /v1/invoices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
+          + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue-ish\r\n"
+          + "Connection: close\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII));
+      byte[] head = new byte[4096];
+      int n = s.getInputStream().read(head);
+      String reply = new String(head, 0, n, StandardCharsets.UTF_8);
+      assertThat(reply).startsWith("HTTP/1.1 417").contains("\"error\":\"expectation_failed\"")
+          .contains("100-continue");
     }
     assertThat(node.operations()).isEmpty();
   }

@@ -183,7 +183,8 @@ class NettyPeerTransportTest {
     var notDialed = alice.transport.connect(carol.nodeId, LOOPBACK, carolPort);
     assertThatThrownBy(() -> notDialed.get(1, TimeUnit.SECONDS))
         .hasCauseInstanceOf(java.io.IOException.class)
-        .hasMessageContaining("connection limit");
+        .hasMessageContaining("connection limit")
+        .hasMessageContaining("lnraft.node.max-peer-connections");
     assertThat(carol.transport.connectionCount()).isEqualTo(0);
   }
 
