@@ -262,12 +262,11 @@ public final class RaftStoreClient implements ReplicatedStore {
   }
 
   private CompletableFuture<StartupState> localStartupState(long minIndex) {
-    Optional<StateSealer> s = sealer;
     Message m = message(Query.newBuilder().setStartupState(GetStartupState.getDefaultInstance()));
     CompletableFuture<RaftClientReply> sent = local == null ? null : local.tryStaleRead(m, minIndex);
     if (sent == null) return startupState();
-    return decode(sent, QueryReply::getStartupState)
-        .thenApply(st -> ManagerChunker.assemble(s.map(x -> Sealing.open(x, st)).orElse(st)));
+    // decode() opens sealed data.
+    return decode(sent, QueryReply::getStartupState).thenApply(ManagerChunker::assemble);
   }
 
   @Override
