@@ -207,6 +207,19 @@ public final class ChannelStateMachine extends BaseStateMachine {
       // Followers (and a leader after restart) decode the log bytes; no copy of the entry.
       tr = StoreTransition.applyBytes(db, entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer(), term, index);
     }
+    if (tr.reply().getStatus() == Status.INVALID) {
+      // The leader validated this entry with the same rules before appending it (startTransaction),
+      // so a replica that finds it invalid runs an older lnraft than the leader (an op or field it
+      // does not know) or has a damaged log. Treating it as a rejected command would apply nothing
+      // here while the others apply it: this replica stops instead (Ratis stops a server whose
+      // apply throws) and applies it correctly once upgraded or rebuilt.
+      String why = getId() + ": log entry " + index + " (term " + term + ") is not a command this replica understands: "
+          + tr.reply().getMessage() + ". The leader accepted it, so this replica's lnraft is older than the leader's or"
+          + " its log is damaged; it stops rather than diverge. Upgrade it to the leader's version (or replace its data"
+          + " directory) and start it again.";
+      LOG.error(why);
+      throw new IllegalStateException(why);
+    }
     writeOrStop(tr.mutations(), term, index);
     updateLastAppliedTermIndex(term, index);
     Status st = tr.reply().getStatus();
