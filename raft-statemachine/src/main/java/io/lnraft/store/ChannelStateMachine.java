@@ -48,6 +48,7 @@ public final class ChannelStateMachine extends BaseStateMachine {
   private final long maxEntryBytes;
   private final StoreMetrics metrics;
   private final CheckpointSnapshotStorage storage = new CheckpointSnapshotStorage();
+  private final StorageFailure storageFailure = new StorageFailure();
   private final List<LeadershipListener> listeners = new CopyOnWriteArrayList<>();
   private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "lnraft-leader-events");
@@ -107,13 +108,54 @@ public final class ChannelStateMachine extends BaseStateMachine {
       if (!restore) {
         try (RocksRecords probe = RocksRecords.open(liveDbDir)) {
           restore = StoreQueries.appliedIndex(probe).getIndex() < snapIndex;
+        } catch (IOException e) {
+          throw damaged(e);
+        } catch (CorruptStoreException e) {
+          throw damaged(new IOException("reading the channel-state database in " + liveDbDir + " failed: " + e.getMessage(), e));
         }
       }
       if (restore) restoreFrom(snap.get());
     }
-    db = RocksRecords.open(liveDbDir);
-    loadAppliedIndex();
+    db = openVerified();
+    try {
+      loadAppliedIndex();
+    } catch (CorruptStoreException e) {
+      db.close();
+      db = null;
+      throw damaged(new IOException("reading the channel-state database in " + liveDbDir + " failed: " + e.getMessage(), e));
+    }
     LOG.info("{}: channel-state database at {} applied up to index {}", getId(), liveDbDir, dbAppliedIndex);
+  }
+
+  /**
+   * Opens the live DB and verifies every block checksum before this replica may apply, vote or
+   * serve: a damaged file must stop it at start, not when a read first touches the damaged block.
+   */
+  private RocksRecords openVerified() throws IOException {
+    RocksRecords r;
+    try {
+      r = RocksRecords.open(liveDbDir);
+    } catch (IOException e) {
+      throw damaged(e);
+    }
+    long t0 = System.nanoTime();
+    try {
+      r.verifyChecksums();
+    } catch (IOException e) {
+      r.close();
+      throw damaged(e);
+    }
+    LOG.info("{}: channel-state database checksums verified in {} ms", getId(), (System.nanoTime() - t0) / 1_000_000);
+    return r;
+  }
+
+  private IOException damaged(IOException e) {
+    String msg = getId() + ": REFUSING TO START: " + e.getMessage() + ". The replica does not vote or serve with damaged"
+        + " state. Repair: stop it, move its data directory (" + liveDbDir.getParent() + ") away and keep it, start the"
+        + " replica again with an empty data directory: it is refilled from the other replicas by snapshot install"
+        + " (OPERATIONS.md, \"A damaged data directory\").";
+    LOG.error(msg);
+    return new IOException(msg, e);
   }
 
   /** Reads the applied index from the database (-1 when nothing was ever applied). */
@@ -237,9 +279,39 @@ public final class ChannelStateMachine extends BaseStateMachine {
       db.write(mutations, term, index);
       dbAppliedIndex = index;
     } catch (IOException e) {
-      LOG.error("{}: cannot write entry {} to the local database; this replica stops", getId(), index, e);
+      storageFailure.stop(getId() + ": cannot write log entry " + index + " to its channel-state database in " + liveDbDir
+          + " (" + e.getMessage() + "); this replica STOPS: it must not vote, lead or serve with state it cannot persist."
+          + " Free space on (or repair) that disk, then restart the replica: it catches up from the others.", e,
+          this::closeServer);
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Ratis failed to write (or fsync) an entry of this replica's Raft log, typically ENOSPC. Ratis
+   * 3.3 then fails every later append but keeps the division running (a leader would go on
+   * leading on its followers' logs): stop the replica instead.
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    String entry = failedEntry == null ? "" : " at entry " + failedEntry.getIndex();
+    storageFailure.stop(getId() + ": cannot write its Raft log" + entry + " under " + liveDbDir.resolveSibling("raft")
+        + " (" + cause + "); this replica STOPS: it must not vote, lead or serve with a log it cannot persist."
+        + " Free space on (or repair) that disk, then restart the replica: it catches up from the others.", cause,
+        this::closeServer);
+  }
+
+  private void closeServer() {
+    try {
+      getServer().get().getDivision(getGroupId()).close();
+    } catch (Exception e) {
+      LOG.warn("{}: closing the Raft server after a storage failure: {}", getId(), e.toString());
+    }
+  }
+
+  /** Whether this replica stopped because it could not write its storage. */
+  public boolean storageFailed() {
+    return storageFailure.hasStopped();
   }
 
   private static boolean entryIsAcquire(TransactionContext trx) {
@@ -312,7 +384,7 @@ public final class ChannelStateMachine extends BaseStateMachine {
       if (old != null) old.close();
       Optional<Path> snap = storage.latestDirectory();
       if (snap.isPresent()) restoreFrom(snap.get());
-      db = RocksRecords.open(liveDbDir);
+      db = openVerified();
       loadAppliedIndex();
       lastSeenIndex = dbAppliedIndex;
     } finally {
