@@ -87,6 +87,22 @@ public final class ChannelStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     storage.init(raftStorage);
     getLifeCycle().startAndTransition(this::openLive);
+    verifyRaftLog(raftStorage);
+  }
+
+  /** Runs before Ratis loads the log: a damaged log stops the start with the file named. */
+  private void verifyRaftLog(RaftStorage raftStorage) throws IOException {
+    long snapIndex = storage.latestDirectory().map(p -> CheckpointSnapshotStorage.termIndexOf(p).getIndex()).orElse(-1L);
+    RaftLogCheck.Result r;
+    try {
+      r = RaftLogCheck.verify(raftStorage, org.apache.ratis.util.SizeInBytes.valueOf(maxEntryBytes + (1L << 20)),
+          dbAppliedIndex, snapIndex);
+    } catch (IOException e) {
+      close();
+      throw damaged(e);
+    }
+    LOG.info("{}: Raft log verified: {} segment(s), {} entries up to index {} in {} ms", getId(), r.segments(),
+        r.entries(), r.lastIndex(), r.millis());
   }
 
   @Override
@@ -149,13 +165,10 @@ public final class ChannelStateMachine extends BaseStateMachine {
     return r;
   }
 
-  private IOException damaged(IOException e) {
-    String msg = getId() + ": REFUSING TO START: " + e.getMessage() + ". The replica does not vote or serve with damaged"
-        + " state. Repair: stop it, move its data directory (" + liveDbDir.getParent() + ") away and keep it, start the"
-        + " replica again with an empty data directory: it is refilled from the other replicas by snapshot install"
-        + " (OPERATIONS.md, \"A damaged data directory\").";
-    LOG.error(msg);
-    return new IOException(msg, e);
+  /** A damaged file found at start: logged, and thrown so that the start fails (ReplicaServer adds the repair). */
+  private DamagedStorageException damaged(IOException e) {
+    LOG.error("{}: refusing to start: {}", getId(), e.getMessage());
+    return new DamagedStorageException(e.getMessage(), e);
   }
 
   /** Reads the applied index from the database (-1 when nothing was ever applied). */

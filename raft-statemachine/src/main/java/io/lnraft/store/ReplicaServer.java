@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.netty.NettyConfigKeys;
@@ -104,11 +105,15 @@ public final class ReplicaServer implements AutoCloseable {
         // already failing
       }
       if (r.fresh) throw e;
+      Optional<DamagedStorageException> found = damagedCause(e);
+      String problem = found.map(Throwable::getMessage).orElseGet(() -> causes(e));
+      String repair = found.isPresent() ? "Repair:" : "If a file of that directory is damaged (a Raft log segment under"
+          + " raft/, a RocksDB file under state/):";
       throw new DamagedStorageException("replica " + config.replicaId() + " REFUSES TO START from its data directory "
-          + config.dataDir() + ": " + causes(e) + ". It has not voted or served. If a file of that directory is damaged"
-          + " (a Raft log segment under raft/, a RocksDB file under state/): stop it, move the data directory away (keep"
-          + " it for analysis) and start the replica again with an EMPTY data directory (same config, no --join): it is"
-          + " refilled from the other replicas by snapshot install (OPERATIONS.md, \"A damaged data directory\").", e);
+          + config.dataDir() + ": " + problem + ". It has not voted or served. " + repair + " stop it, move the data"
+          + " directory away (keep it for analysis) and start the replica again with an EMPTY data directory (same config,"
+          + " no --join): it is refilled from the other replicas by snapshot install (OPERATIONS.md, \"A damaged data"
+          + " directory\").", e);
     }
     if (r.joining) {
       if (r.waitingToJoin()) {
@@ -140,6 +145,13 @@ public final class ReplicaServer implements AutoCloseable {
   /** Ratis may log a division that failed to load and carry on without it: that is a failed start here. */
   private void requireGroupLoaded() throws IOException {
     server.getDivision(group.getGroupId());
+  }
+
+  private static Optional<DamagedStorageException> damagedCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof DamagedStorageException d) return Optional.of(d);
+    }
+    return Optional.empty();
   }
 
   /** The messages of an exception and its causes, outermost first, without repeats. */

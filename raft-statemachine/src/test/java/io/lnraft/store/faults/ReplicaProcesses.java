@@ -159,7 +159,18 @@ final class ReplicaProcesses implements AutoCloseable {
 
   DigestResult digest(int i) throws Exception {
     return client.queryLocal(RaftPeerId.valueOf(id(i)), Query.newBuilder().setGetDigest(GetDigest.getDefaultInstance()),
-        QueryReply::getDigest).get(10, TimeUnit.SECONDS);
+        QueryReply::getDigest).get(20, TimeUnit.SECONDS);
+  }
+
+  /** The current leader's applied index (asked again, bounded, while elections or load delay the answer). */
+  long leaderAppliedIndex() {
+    long[] got = {-1};
+    Awaitility.await("the leader's applied index").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions().until(() -> {
+          got[0] = digest(awaitLeader(Duration.ofSeconds(20)).position()).getAppliedIndex();
+          return true;
+        });
+    return got[0];
   }
 
   /** Waits until all three replicas report the same applied index and digest, at or above {@code index}. */
