@@ -308,8 +308,10 @@ public final class ChannelStateMachine extends BaseStateMachine {
   @Override
   public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
     String entry = failedEntry == null ? "" : " at entry " + failedEntry.getIndex();
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
     storageFailure.stop(getId() + ": cannot write its Raft log" + entry + " under " + liveDbDir.resolveSibling("raft")
-        + " (" + cause + "); this replica STOPS: it must not vote, lead or serve with a log it cannot persist."
+        + " (" + cause.getMessage() + (root == cause ? "" : "; cause: " + root) + "); this replica STOPS: it must not vote, lead or serve with a log it cannot persist."
         + " Free space on (or repair) that disk, then restart the replica: it catches up from the others.", cause,
         this::closeServer);
   }

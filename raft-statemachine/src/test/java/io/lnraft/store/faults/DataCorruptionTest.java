@@ -58,17 +58,14 @@ class DataCorruptionTest {
       List<Path> ssts = DataFiles.liveDbFiles(data, "", ".sst");
       assertThat(ssts).as("SST files after a snapshot").isNotEmpty();
       Path sst = ssts.get(ssts.size() - 1);
+      assertThat(DataFiles.liveDbFiles(data, "MANIFEST-", "")).as("MANIFEST").hasSize(1);
       DataFiles.flipBytes(sst, Files.size(sst) / 3, 16);
       expectRefusal(c, victim, sst.getFileName().toString());
-      replaceAndRejoin(c, load, victim, "damaged-sst", true);
-
-      // (c) the MANIFEST of the live RocksDB.
-      awaitCaughtUp(c, victim);
-      c.kill(victim);
+      // (c) and its MANIFEST too: the open itself fails, before any table file is read.
       Path manifest = DataFiles.liveDbFiles(data, "MANIFEST-", "").get(0);
       DataFiles.flipBytes(manifest, Files.size(manifest) / 2, 16);
-      expectRefusal(c, victim, "MANIFEST");
-      replaceAndRejoin(c, load, victim, "damaged-manifest", false);
+      expectRefusal(c, victim, manifest.getFileName().toString());
+      replaceAndRejoin(c, load, victim, "damaged-state", true);
 
       load.stop();
       load.verify();
