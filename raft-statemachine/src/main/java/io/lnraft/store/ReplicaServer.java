@@ -112,8 +112,8 @@ public final class ReplicaServer implements AutoCloseable {
       throw new DamagedStorageException("replica " + config.replicaId() + " REFUSES TO START from its data directory "
           + config.dataDir() + ": " + problem + ". It has not voted or served. " + repair + " stop it, move the data"
           + " directory away (keep it for analysis) and start the replica again with an EMPTY data directory (same config,"
-          + " no --join): it is refilled from the other replicas by snapshot install (OPERATIONS.md, \"A damaged data"
-          + " directory\").", e);
+          + " no --join), then move leadership once (lnraft transfer-leader --to <another healthy replica>): it is"
+          + " refilled from the other replicas by snapshot install (OPERATIONS.md, \"A damaged data directory\").", e);
     }
     if (r.joining) {
       if (r.waitingToJoin()) {
