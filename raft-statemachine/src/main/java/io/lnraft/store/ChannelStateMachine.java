@@ -48,6 +48,7 @@ public final class ChannelStateMachine extends BaseStateMachine {
   private final long maxEntryBytes;
   private final StoreMetrics metrics;
   private final CheckpointSnapshotStorage storage = new CheckpointSnapshotStorage();
+  private final StorageFailure storageFailure = new StorageFailure();
   private final List<LeadershipListener> listeners = new CopyOnWriteArrayList<>();
   private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "lnraft-leader-events");
@@ -86,6 +87,22 @@ public final class ChannelStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     storage.init(raftStorage);
     getLifeCycle().startAndTransition(this::openLive);
+    verifyRaftLog(raftStorage);
+  }
+
+  /** Runs before Ratis loads the log: a damaged log stops the start with the file named. */
+  private void verifyRaftLog(RaftStorage raftStorage) throws IOException {
+    long snapIndex = storage.latestDirectory().map(p -> CheckpointSnapshotStorage.termIndexOf(p).getIndex()).orElse(-1L);
+    RaftLogCheck.Result r;
+    try {
+      r = RaftLogCheck.verify(raftStorage, org.apache.ratis.util.SizeInBytes.valueOf(maxEntryBytes + (1L << 20)),
+          dbAppliedIndex, snapIndex);
+    } catch (IOException e) {
+      close();
+      throw damaged(e);
+    }
+    LOG.info("{}: Raft log verified: {} segment(s), {} entries up to index {} in {} ms", getId(), r.segments(),
+        r.entries(), r.lastIndex(), r.millis());
   }
 
   @Override
@@ -107,13 +124,51 @@ public final class ChannelStateMachine extends BaseStateMachine {
       if (!restore) {
         try (RocksRecords probe = RocksRecords.open(liveDbDir)) {
           restore = StoreQueries.appliedIndex(probe).getIndex() < snapIndex;
+        } catch (IOException e) {
+          throw damaged(e);
+        } catch (CorruptStoreException e) {
+          throw damaged(new IOException("reading the channel-state database in " + liveDbDir + " failed: " + e.getMessage(), e));
         }
       }
       if (restore) restoreFrom(snap.get());
     }
-    db = RocksRecords.open(liveDbDir);
-    loadAppliedIndex();
+    db = openVerified();
+    try {
+      loadAppliedIndex();
+    } catch (CorruptStoreException e) {
+      db.close();
+      db = null;
+      throw damaged(new IOException("reading the channel-state database in " + liveDbDir + " failed: " + e.getMessage(), e));
+    }
     LOG.info("{}: channel-state database at {} applied up to index {}", getId(), liveDbDir, dbAppliedIndex);
+  }
+
+  /**
+   * Opens the live DB and verifies every block checksum before this replica may apply, vote or
+   * serve: a damaged file must stop it at start, not when a read first touches the damaged block.
+   */
+  private RocksRecords openVerified() throws IOException {
+    RocksRecords r;
+    try {
+      r = RocksRecords.open(liveDbDir);
+    } catch (IOException e) {
+      throw damaged(e);
+    }
+    long t0 = System.nanoTime();
+    try {
+      r.verifyChecksums();
+    } catch (IOException e) {
+      r.close();
+      throw damaged(e);
+    }
+    LOG.info("{}: channel-state database checksums verified in {} ms", getId(), (System.nanoTime() - t0) / 1_000_000);
+    return r;
+  }
+
+  /** A damaged file found at start: logged, and thrown so that the start fails (ReplicaServer adds the repair). */
+  private DamagedStorageException damaged(IOException e) {
+    LOG.error("{}: refusing to start: {}", getId(), e.getMessage());
+    return new DamagedStorageException(e.getMessage(), e);
   }
 
   /** Reads the applied index from the database (-1 when nothing was ever applied). */
@@ -250,9 +305,41 @@ public final class ChannelStateMachine extends BaseStateMachine {
       db.write(mutations, term, index);
       dbAppliedIndex = index;
     } catch (IOException e) {
-      LOG.error("{}: cannot write entry {} to the local database; this replica stops", getId(), index, e);
+      storageFailure.stop(getId() + ": cannot write log entry " + index + " to its channel-state database in " + liveDbDir
+          + " (" + e.getMessage() + "); this replica STOPS: it must not vote, lead or serve with state it cannot persist."
+          + " Free space on (or repair) that disk, then restart the replica: it catches up from the others.", e,
+          this::closeServer);
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Ratis failed to write (or fsync) an entry of this replica's Raft log, typically ENOSPC. Ratis
+   * 3.3 then fails every later append but keeps the division running (a leader would go on
+   * leading on its followers' logs): stop the replica instead.
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    String entry = failedEntry == null ? "" : " at entry " + failedEntry.getIndex();
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    storageFailure.stop(getId() + ": cannot write its Raft log" + entry + " under " + liveDbDir.resolveSibling("raft")
+        + " (" + cause.getMessage() + (root == cause ? "" : "; cause: " + root) + "); this replica STOPS: it must not vote, lead or serve with a log it cannot persist."
+        + " Free space on (or repair) that disk, then restart the replica: it catches up from the others.", cause,
+        this::closeServer);
+  }
+
+  private void closeServer() {
+    try {
+      getServer().get().getDivision(getGroupId()).close();
+    } catch (Exception e) {
+      LOG.warn("{}: closing the Raft server after a storage failure: {}", getId(), e.toString());
+    }
+  }
+
+  /** Whether this replica stopped because it could not write its storage. */
+  public boolean storageFailed() {
+    return storageFailure.hasStopped();
   }
 
   private static boolean entryIsAcquire(TransactionContext trx) {
@@ -325,7 +412,7 @@ public final class ChannelStateMachine extends BaseStateMachine {
       if (old != null) old.close();
       Optional<Path> snap = storage.latestDirectory();
       if (snap.isPresent()) restoreFrom(snap.get());
-      db = RocksRecords.open(liveDbDir);
+      db = openVerified();
       loadAppliedIndex();
       lastSeenIndex = dbAppliedIndex;
     } finally {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.netty.NettyConfigKeys;
@@ -94,7 +95,26 @@ public final class ReplicaServer implements AutoCloseable {
   public static ReplicaServer start(ReplicaConfig config, StoreMetrics metrics, Map<String, String> ratisOverrides,
       boolean join) throws IOException {
     ReplicaServer r = new ReplicaServer(config, metrics, ratisOverrides, join);
-    r.server.start();
+    try {
+      r.server.start();
+      r.requireGroupLoaded();
+    } catch (IOException | RuntimeException e) {
+      try {
+        r.server.close();
+      } catch (IOException | RuntimeException ignored) {
+        // already failing
+      }
+      if (r.fresh) throw e;
+      Optional<DamagedStorageException> found = damagedCause(e);
+      String problem = found.map(Throwable::getMessage).orElseGet(() -> causes(e));
+      String repair = found.isPresent() ? "Repair:" : "If a file of that directory is damaged (a Raft log segment under"
+          + " raft/, a RocksDB file under state/):";
+      throw new DamagedStorageException("replica " + config.replicaId() + " REFUSES TO START from its data directory "
+          + config.dataDir() + ": " + problem + ". It has not voted or served. " + repair + " stop it, move the data"
+          + " directory away (keep it for analysis) and start the replica again with an EMPTY data directory (same config,"
+          + " no --join), then move leadership once (lnraft transfer-leader --to <another healthy replica>): it is"
+          + " refilled from the other replicas by snapshot install (OPERATIONS.md, \"A damaged data directory\").", e);
+    }
     if (r.joining) {
       if (r.waitingToJoin()) {
         LOG.info("replica {} of cluster {} started to JOIN, waiting to be added: raft {} ({}); run lnraft add-replica"
@@ -120,6 +140,28 @@ public final class ReplicaServer implements AutoCloseable {
     LOG.info("replica {} of cluster {} started: raft {} ({}, {})", config.replicaId(), config.clusterId(),
         config.self().raft(), config.raft().rpcType(), config.raft().tls().isPresent() ? "mutual TLS" : "PLAINTEXT");
     return r;
+  }
+
+  /** Ratis may log a division that failed to load and carry on without it: that is a failed start here. */
+  private void requireGroupLoaded() throws IOException {
+    server.getDivision(group.getGroupId());
+  }
+
+  private static Optional<DamagedStorageException> damagedCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof DamagedStorageException d) return Optional.of(d);
+    }
+    return Optional.empty();
+  }
+
+  /** The messages of an exception and its causes, outermost first, without repeats. */
+  static String causes(Throwable e) {
+    java.util.LinkedHashSet<String> parts = new java.util.LinkedHashSet<>();
+    for (Throwable t = e; t != null && parts.size() < 6; t = t.getCause()) {
+      if (t.getMessage() != null) parts.add(t.getMessage());
+      if (t.getCause() == t) break;
+    }
+    return String.join(" <- ", parts);
   }
 
   /** Whether this start created the replica's storage (its data directory had no Raft log). */

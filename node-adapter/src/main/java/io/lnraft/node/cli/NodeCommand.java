@@ -70,10 +70,11 @@ public final class NodeCommand implements Callable<Integer> {
       return 2;
     }
     NodeRuntime runtime;
+    io.lnraft.store.StorageFailure.exitProcessOnFailure();
     try {
       runtime = new NodeRuntime(cfg, new NodeRuntime.Options(bitcoind, seed, token, Duration.ofSeconds(5),
           cfg.node().reconnectInterval(), cfg.node().maxPeerConnections()), join);
-    } catch (io.lnraft.store.MembershipException e) {
+    } catch (io.lnraft.store.MembershipException | io.lnraft.store.DamagedStorageException e) {
       System.err.println(e.getMessage());
       return 1;
     }

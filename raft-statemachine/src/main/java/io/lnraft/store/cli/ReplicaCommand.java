@@ -37,6 +37,10 @@ public final class ReplicaCommand implements Callable<Integer> {
       + " No effect once it has a Raft log.")
   boolean join;
 
+  @Option(names = "--ratis", hidden = true, description = "raw Ratis property KEY=VALUE layered on top of the config"
+      + " (benchmarks and fault tests, e.g. small log segments); repeatable. Not for production use.")
+  java.util.Map<String, String> ratisOverrides = new java.util.LinkedHashMap<>();
+
   @Override
   public Integer call() throws Exception {
     ReplicaConfig cfg;
@@ -48,9 +52,10 @@ public final class ReplicaCommand implements Callable<Integer> {
       return 2;
     }
     ReplicaServer server;
+    io.lnraft.store.StorageFailure.exitProcessOnFailure();
     try {
-      server = ReplicaServer.start(cfg, StoreMetrics.inMemory(), java.util.Map.of(), join);
-    } catch (io.lnraft.store.MembershipException e) {
+      server = ReplicaServer.start(cfg, StoreMetrics.inMemory(), ratisOverrides, join);
+    } catch (io.lnraft.store.MembershipException | io.lnraft.store.DamagedStorageException e) {
       System.err.println(e.getMessage());
       return 1;
     }
