@@ -93,6 +93,8 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
   private io.micrometer.core.instrument.Counter commitBytesCounter;
   /** lnraft.node.payments by (direction, result); see {@link #countFinalPayments}. */
   private final java.util.Map<String, io.micrometer.core.instrument.Counter> paymentCounters = new java.util.HashMap<>();
+  /** Where this writer's acts (commits, releases) are recorded; see {@link #journaledBy}. */
+  private ServingJournal journal = ServingJournal.disabled();
 
   /**
    * @param epoch the writer epoch this node instance acquired
@@ -134,6 +136,16 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
             .description("payments that became final (succeeded or failed) in a commit of this process").register(registry));
       }
     }
+    return this;
+  }
+
+  /**
+   * Records every commit and every release of peer bytes or broadcasts in {@code journal} (begin
+   * before, end after). Before {@link #start()} only.
+   */
+  public GatedCommitter journaledBy(ServingJournal journal) {
+    if (thread.isAlive()) throw new IllegalStateException("journaledBy after start");
+    this.journal = java.util.Objects.requireNonNull(journal, "journal");
     return this;
   }
 
@@ -270,14 +282,18 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
         crashCycle = FaultInjection.nextCycle(commitOps.size(), takenBytes.size(), takenTx.size());
         FaultInjection.reached(FaultInjection.Point.BEFORE_COMMIT, crashCycle);
       }
+      ServingJournal.Act act = journal.begin(ServingJournal.Kind.COMMIT, epoch); // throws: nothing committed
       long sentAt = System.nanoTime();
       CommitOutcome outcome;
       try {
         outcome = store.commit(epoch, commitOps).get(commitTimeout.toMillis(), TimeUnit.MILLISECONDS);
       } catch (Exception e) {
+        // Unanswered: the entry may still be committed later, so the act stays open in the
+        // journal (it ends with this process) rather than ending now.
         fail("commit not acknowledged within " + commitTimeout.toMillis() + " ms: " + rootMessage(e));
         return;
       }
+      act.end();
       if (!(outcome instanceof CommitOutcome.Committed)) {
         fail("commit refused: " + describe(outcome));
         return;
@@ -302,18 +318,30 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
     }
     if (!takenBytes.isEmpty() || !takenTx.isEmpty()) {
       if (!leaseValid()) return; // fail() already called
-      for (HeldBytes b : takenBytes) {
-        if (failed.get() || closed.get()) return;
-        b.channel().release(b.data());
-        peerBytesReleased.addAndGet(b.data().length);
-      }
-      for (byte[] tx : takenTx) {
-        try {
-          broadcaster.broadcast(tx);
-        } catch (RuntimeException e) {
-          // Broadcasting again is always safe; LDK rebroadcasts on its own timers.
-          LOG.warn("broadcast failed (LDK will rebroadcast): {}", e.toString());
+      ServingJournal.Act act = journal.begin(ServingJournal.Kind.RELEASE, epoch); // throws: nothing released
+      // The act ends when the last byte is out of the process (written on the transport's own
+      // thread, later) and every broadcast was answered: one count per write, one for this thread.
+      java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger(1);
+      Runnable oneDone = () -> {
+        if (pending.decrementAndGet() == 0) act.end();
+      };
+      try {
+        for (HeldBytes b : takenBytes) {
+          if (failed.get() || closed.get()) return;
+          pending.incrementAndGet();
+          b.channel().release(b.data(), oneDone);
+          peerBytesReleased.addAndGet(b.data().length);
         }
+        for (byte[] tx : takenTx) {
+          try {
+            broadcaster.broadcast(tx);
+          } catch (RuntimeException e) {
+            // Broadcasting again is always safe; LDK rebroadcasts on its own timers.
+            LOG.warn("broadcast failed (LDK will rebroadcast): {}", e.toString());
+          }
+        }
+      } finally {
+        oneDone.run();
       }
     }
     if (FaultInjection.ARMED && crashCycle > 0) FaultInjection.reached(FaultInjection.Point.AFTER_RELEASE, crashCycle);
