@@ -165,11 +165,29 @@ public final class FaultCluster implements AutoCloseable {
     return driver.settled();
   }
 
-  /** Waits until {@code n} more payments are final (or the driver reports an error). */
+  /** Waits until {@code n} more payments are final (or the driver reports an error), at most {@link NodeCluster#WAIT}. */
   public void awaitMorePayments(int n) {
+    awaitMorePayments(n, NodeCluster.WAIT);
+  }
+
+  /**
+   * {@link #awaitMorePayments(int)} with its own bound: after a fault the driver, like a real
+   * client, keeps calling the replica it last saw as leader until that call times out (20 s per
+   * HTTP request), and the counterparty drops its stale connection only at LDK's ping timeout.
+   */
+  public void awaitMorePayments(int n, java.time.Duration atMost) {
     long from = driver.settled();
-    NodeCluster.await(n + " more payments final", () -> driver.settled() >= from + n || !driver.errors.isEmpty());
+    org.awaitility.Awaitility.await(n + " more payments final").atMost(atMost).pollInterval(java.time.Duration.ofMillis(100))
+        .until(() -> driver.settled() >= from + n || !driver.errors.isEmpty());
     if (!driver.errors.isEmpty()) throw new AssertionError("payment driver failed: " + driver.errors.get(0), driver.errors.get(0));
+  }
+
+  /** Waits at most {@code atMost} for {@code n} more final payments; returns how many became final. */
+  public long paymentsWithin(int n, java.time.Duration atMost) throws InterruptedException {
+    long from = driver.settled();
+    long end = System.nanoTime() + atMost.toNanos();
+    while (System.nanoTime() < end && driver.settled() < from + n && driver.errors.isEmpty()) Thread.sleep(100);
+    return driver.settled() - from;
   }
 
   public List<Throwable> loadErrors() {

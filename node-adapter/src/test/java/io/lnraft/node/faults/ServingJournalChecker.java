@@ -61,8 +61,8 @@ final class ServingJournalChecker {
     }
 
     String summary() {
-      return intervals.size() + " acts, " + overlaps.size() + " overlaps, " + orderedByLog + " old-epoch commits ordered by"
-          + " the log, " + unboundedActs + " acts still open";
+      return intervals.size() + " acts, " + overlaps.size() + " overlaps, " + orderedByLog + " overlapping pairs ordered by"
+          + " the Raft log (an older epoch's commit in flight), " + unboundedActs + " acts with no end";
     }
   }
 
