@@ -36,8 +36,11 @@ public final class FaultCluster implements AutoCloseable {
   private final List<NodeCluster.Expected> extra = new ArrayList<>();
   private long extraNet;
 
-  private FaultCluster(NodeCluster c) throws Exception {
+  private final String name;
+
+  private FaultCluster(NodeCluster c, String name) throws Exception {
     this.c = c;
+    this.name = name;
     this.heightAtOpen = c.rpc.getBlockCount();
     this.txsAtOpen = new HashSet<>(chainTxs(0).keySet());
     this.driver = new PaymentDriver(c);
@@ -47,7 +50,7 @@ public final class FaultCluster implements AutoCloseable {
   public static FaultCluster start(Path dir, String name, Placement placement) throws Exception {
     NodeCluster c = NodeCluster.startWithChannel(dir, name, placement);
     try {
-      return new FaultCluster(c);
+      return new FaultCluster(c, name);
     } catch (Exception | AssertionError e) {
       c.close();
       throw e;
@@ -324,5 +327,14 @@ public final class FaultCluster implements AutoCloseable {
   public void close() {
     driver.close();
     c.close();
+    // Keep the serving journals next to the process logs (target/e2e-logs/NAME) for a later look.
+    for (String r : replicas()) {
+      try {
+        Path to = Files.createDirectories(Path.of("target", "e2e-logs", name)).resolve(r + ".serving-journal");
+        if (Files.exists(journal(r))) Files.copy(journal(r), to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      } catch (Exception e) {
+        System.out.println("could not keep the serving journal of " + r + ": " + e);
+      }
+    }
   }
 }

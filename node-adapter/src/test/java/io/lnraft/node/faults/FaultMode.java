@@ -14,7 +14,11 @@ final class FaultMode {
     return Integer.getInteger("lnraft.faults." + name, LONG ? longDefault : shortDefault);
   }
 
+  /** "short", "long", or "custom" when a count was set by hand. */
   static String mode() {
+    for (String n : new String[] {"kills", "pauses", "partitions"}) {
+      if (System.getProperty("lnraft.faults." + n) != null) return "custom";
+    }
     return LONG ? "long" : "short";
   }
 }

@@ -48,7 +48,6 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 4, unit = TimeUnit.HOURS) // long mode; each short scenario takes one to two minutes
 class FaultSuiteTest {
-  @TempDir Path dir;
   private NetworkNamespaces net;
   private Optional<String> noNamespaces;
   private FaultCluster c;
@@ -58,7 +57,7 @@ class FaultSuiteTest {
   private String stopped;
 
   @BeforeAll
-  void start() throws Exception {
+  void start(@TempDir Path dir) throws Exception {
     seed = Long.getLong("lnraft.faults.seed", System.nanoTime());
     random = new Random(seed);
     noNamespaces = NetworkNamespaces.unavailable();
