@@ -282,14 +282,14 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
         crashCycle = FaultInjection.nextCycle(commitOps.size(), takenBytes.size(), takenTx.size());
         FaultInjection.reached(FaultInjection.Point.BEFORE_COMMIT, crashCycle);
       }
-      ServingJournal.Act act = journal.begin(ServingJournal.Kind.COMMIT, epoch); // throws: nothing committed
+      // The journal's act ends only on an answer: an unanswered entry may still be committed
+      // later, so its act stays open (it ends with this process). begin throws: nothing committed.
+      ServingJournal.Act act = journal.begin(ServingJournal.Kind.COMMIT, epoch);
       long sentAt = System.nanoTime();
       CommitOutcome outcome;
       try {
         outcome = store.commit(epoch, commitOps).get(commitTimeout.toMillis(), TimeUnit.MILLISECONDS);
       } catch (Exception e) {
-        // Unanswered: the entry may still be committed later, so the act stays open in the
-        // journal (it ends with this process) rather than ending now.
         fail("commit not acknowledged within " + commitTimeout.toMillis() + " ms: " + rootMessage(e));
         return;
       }
