@@ -144,6 +144,18 @@ public final class FaultCluster implements AutoCloseable {
     c.awaitApplied(replica(replica), c.committed(leader));
   }
 
+  /**
+   * {@link #awaitCaughtUp(String)} with its own bound: after a partition heals, gRPC channels
+   * that failed while it lasted reconnect only after their backoff (up to 120 s in grpc-java).
+   */
+  public void awaitCaughtUp(String replica, java.time.Duration atMost) throws Exception {
+    NodeProcess leader = c.awaitReadyLeader(Optional.empty());
+    long index = c.committed(leader);
+    NodeProcess r = replica(replica);
+    org.awaitility.Awaitility.await(replica + " applied index " + index).atMost(atMost)
+        .pollInterval(java.time.Duration.ofMillis(200)).ignoreExceptions().until(() -> c.applied(r) >= index);
+  }
+
   public void awaitCounterpartyConnected() {
     NodeCluster.await("counterparty connected to the cluster", () -> NodeCluster.connected(c.cp, c.clusterId));
   }

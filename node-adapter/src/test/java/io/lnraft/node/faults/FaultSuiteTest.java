@@ -183,6 +183,7 @@ class FaultSuiteTest {
     List<String> names = c.replicas();
     List<Long> failoverMs = new ArrayList<>();
     List<Long> lastActMs = new ArrayList<>();
+    List<Long> catchUpMs = new ArrayList<>();
     List<Long> mine = new ArrayList<>();
     c.resumeLoad();
     for (int round = 1; round <= rounds; round++) {
@@ -203,9 +204,11 @@ class FaultSuiteTest {
       lastActMs.add((lastBegin - cut) / 1_000_000);
       assertThat((lastBegin - cut) / 1_000_000).as("ms after the cut at which isolated " + leader + " last began an act")
           .isLessThan(15_000);
-      mine.add(System.nanoTime());
+      long healAt = System.nanoTime();
+      mine.add(healAt);
       net.heal(li);
-      c.awaitCaughtUp(leader);
+      c.awaitCaughtUp(leader, Duration.ofMinutes(4));
+      catchUpMs.add(msSince(healAt));
       c.awaitMorePayments(2, Duration.ofMinutes(3));
       String serving = c.awaitReadyLeader();
       assertThat(c.writer()).as("the writer epoch belongs to the serving leader").startsWith(serving + " ");
@@ -219,14 +222,17 @@ class FaultSuiteTest {
       net.isolate(fi);
       c.awaitMorePayments(3, Duration.ofMinutes(3));
       assertThat(c.awaitReadyLeader()).as("the leader stays while a follower is cut off").isEqualTo(serving);
-      mine.add(System.nanoTime());
+      long fhealAt = System.nanoTime();
+      mine.add(fhealAt);
       net.heal(fi);
-      c.awaitCaughtUp(follower);
+      c.awaitCaughtUp(follower, Duration.ofMinutes(4));
+      catchUpMs.add(msSince(fhealAt));
       System.out.printf("partition %d/%d: follower %s isolated, %s kept serving; healed, caught up%n", round, rounds,
           follower, serving);
     }
     finish("partition: leader isolated, then a follower isolated, each healed", rounds, mine, failoverMs,
-        "isolated leader's last act began at most " + ResultsTable.max(lastActMs) + " ms after the cut; ", t0);
+        "isolated leader's last act began at most " + ResultsTable.max(lastActMs) + " ms after the cut; heal to caught up "
+            + catchUpMs + " ms; ", t0);
   }
 
   /** Stops the load, checks every invariant over the run so far, prints the row, fails on a violation. */
