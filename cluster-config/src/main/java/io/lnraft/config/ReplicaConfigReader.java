@@ -417,8 +417,6 @@ final class ReplicaConfigReader {
         Config::getInt, "a whole number — write e.g. 64", null);
     Long body = read(config, path(NODE, API_MAX_BODY_BYTES), path(NODE, API_MAX_BODY_BYTES),
         (c, p) -> c.getMemorySize(p).toBytes(), "a size — write e.g. 64KiB", null);
-    Boolean journal = read(config, path(NODE, SERVING_JOURNAL), path(NODE, SERVING_JOURNAL), Config::getBoolean,
-        "on or off — write e.g. serving-journal = on", null);
     if (alias != null) {
       int bytes = alias.getBytes(StandardCharsets.UTF_8).length;
       if (bytes > NodeSettings.MAX_ALIAS_BYTES) {
@@ -442,6 +440,8 @@ final class ReplicaConfigReader {
       problems.add(path(NODE, API_MAX_BODY_BYTES) + ": " + body + " bytes is outside [1KiB, 16MiB] — use e.g. 64KiB");
       body = null;
     }
+    Boolean journal = read(config, path(NODE, SERVING_JOURNAL), path(NODE, SERVING_JOURNAL), Config::getBoolean,
+        "on or off — write e.g. serving-journal = on", null);
     if (alias == null || reconnect == null || maxPeers == null || body == null || journal == null) return null;
     return new NodeSettings(alias, reconnect, maxPeers, (int) (long) body, journal);
   }
