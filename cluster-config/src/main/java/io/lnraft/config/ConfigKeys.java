@@ -56,6 +56,7 @@ final class ConfigKeys {
   static final String RECONNECT_INTERVAL = "reconnect-interval";
   static final String MAX_PEER_CONNECTIONS = "max-peer-connections";
   static final String API_MAX_BODY_BYTES = "api-max-body-bytes";
+  static final String SERVING_JOURNAL = "serving-journal";
 
   static final List<String> TOP_LEVEL = List.of(CLUSTER_ID, REPLICA_ID, NETWORK, REPLICAS, DATA_DIR,
       SEED_FILE, API_TOKEN_FILE, ALLOW_UNSAFE_GROUP_SIZE, RAFT, SNAPSHOT, BITCOIND, NODE, API);
@@ -67,7 +68,8 @@ final class ConfigKeys {
   static final List<String> API_TLS_KEYS = List.of(CERT_FILE, KEY_FILE);
   static final List<String> SNAPSHOT_KEYS = List.of(AUTO_TRIGGER, EVERY_ENTRIES, RETAIN);
   static final List<String> BITCOIND_KEYS = List.of(RPC_URL, RPC_COOKIE_FILE, RPC_USER, RPC_PASSWORD_FILE);
-  static final List<String> NODE_KEYS = List.of(ALIAS, RECONNECT_INTERVAL, MAX_PEER_CONNECTIONS, API_MAX_BODY_BYTES);
+  static final List<String> NODE_KEYS = List.of(ALIAS, RECONNECT_INTERVAL, MAX_PEER_CONNECTIONS, API_MAX_BODY_BYTES,
+      SERVING_JOURNAL);
 
   static final List<String> NETWORKS = List.of("mainnet", "testnet", "signet", "regtest");
 

@@ -134,6 +134,7 @@ public final class ConfigLoader {
     line(sb, 2, RECONNECT_INTERVAL, duration(node.reconnectInterval()));
     line(sb, 2, MAX_PEER_CONNECTIONS, Integer.toString(node.maxPeerConnections()));
     line(sb, 2, API_MAX_BODY_BYTES, bytes(node.apiMaxBodyBytes()));
+    line(sb, 2, SERVING_JOURNAL, node.servingJournal() ? "on" : "off");
     sb.append("  }\n");
     config.apiTls().ifPresent(t -> {
       sb.append("  # The operator API speaks HTTPS only (see reference.conf).\n");

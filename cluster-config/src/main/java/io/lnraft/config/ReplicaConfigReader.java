@@ -467,8 +467,10 @@ final class ReplicaConfigReader {
       problems.add(path(NODE, API_MAX_BODY_BYTES) + ": " + body + " bytes is outside [1KiB, 16MiB] — use e.g. 64KiB");
       body = null;
     }
-    if (alias == null || reconnect == null || maxPeers == null || body == null) return null;
-    return new NodeSettings(alias, reconnect, maxPeers, (int) (long) body);
+    Boolean journal = read(config, path(NODE, SERVING_JOURNAL), path(NODE, SERVING_JOURNAL), Config::getBoolean,
+        "on or off — write e.g. serving-journal = on", null);
+    if (alias == null || reconnect == null || maxPeers == null || body == null || journal == null) return null;
+    return new NodeSettings(alias, reconnect, maxPeers, (int) (long) body, journal);
   }
 
   private boolean section(String name) {

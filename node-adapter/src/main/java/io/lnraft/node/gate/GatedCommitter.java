@@ -94,6 +94,8 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
   private io.micrometer.core.instrument.Counter commitBytesCounter;
   /** lnraft.node.payments by (direction, result); see {@link #countFinalPayments}. */
   private final java.util.Map<String, io.micrometer.core.instrument.Counter> paymentCounters = new java.util.HashMap<>();
+  /** Where this writer's acts (commits, releases) are recorded; see {@link #journaledBy}. */
+  private ServingJournal journal = ServingJournal.disabled();
 
   /**
    * @param epoch the writer epoch this node instance acquired
@@ -136,6 +138,16 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
             .description("payments that became final (succeeded or failed) in a commit of this process").register(registry));
       }
     }
+    return this;
+  }
+
+  /**
+   * Records every commit and every release of peer bytes or broadcasts in {@code journal} (begin
+   * before, end after). Before {@link #start()} only.
+   */
+  public GatedCommitter journaledBy(ServingJournal journal) {
+    if (thread.isAlive()) throw new IllegalStateException("journaledBy after start");
+    this.journal = java.util.Objects.requireNonNull(journal, "journal");
     return this;
   }
 
@@ -272,6 +284,9 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
         crashCycle = FaultInjection.nextCycle(commitOps.size(), takenBytes.size(), takenTx.size());
         FaultInjection.reached(FaultInjection.Point.BEFORE_COMMIT, crashCycle);
       }
+      // The journal's act ends only on an answer: an unanswered entry may still be committed
+      // later, so its act stays open (it ends with this process). begin throws: nothing committed.
+      ServingJournal.Act act = journal.begin(ServingJournal.Kind.COMMIT, epoch);
       long sentAt = System.nanoTime();
       CommitOutcome outcome;
       try {
@@ -281,6 +296,7 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
         fail("commit not acknowledged within " + commitTimeout.toMillis() + " ms: " + rootMessage(e));
         return;
       }
+      act.end();
       if (!(outcome instanceof CommitOutcome.Committed)) {
         chunker.reset();
         fail("commit refused: " + describe(outcome));
@@ -307,18 +323,30 @@ public final class GatedCommitter implements CommitStage, BroadcastStage, Outbou
     }
     if (!takenBytes.isEmpty() || !takenTx.isEmpty()) {
       if (!leaseValid()) return; // fail() already called
-      for (HeldBytes b : takenBytes) {
-        if (failed.get() || closed.get()) return;
-        b.channel().release(b.data());
-        peerBytesReleased.addAndGet(b.data().length);
-      }
-      for (byte[] tx : takenTx) {
-        try {
-          broadcaster.broadcast(tx);
-        } catch (RuntimeException e) {
-          // Broadcasting again is always safe; LDK rebroadcasts on its own timers.
-          LOG.warn("broadcast failed (LDK will rebroadcast): {}", e.toString());
+      ServingJournal.Act act = journal.begin(ServingJournal.Kind.RELEASE, epoch); // throws: nothing released
+      // The act ends when the last byte is out of the process (written on the transport's own
+      // thread, later) and every broadcast was answered: one count per write, one for this thread.
+      java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger(1);
+      Runnable oneDone = () -> {
+        if (pending.decrementAndGet() == 0) act.end();
+      };
+      try {
+        for (HeldBytes b : takenBytes) {
+          if (failed.get() || closed.get()) return;
+          pending.incrementAndGet();
+          b.channel().release(b.data(), oneDone);
+          peerBytesReleased.addAndGet(b.data().length);
         }
+        for (byte[] tx : takenTx) {
+          try {
+            broadcaster.broadcast(tx);
+          } catch (RuntimeException e) {
+            // Broadcasting again is always safe; LDK rebroadcasts on its own timers.
+            LOG.warn("broadcast failed (LDK will rebroadcast): {}", e.toString());
+          }
+        }
+      } finally {
+        oneDone.run();
       }
     }
     if (FaultInjection.ARMED && crashCycle > 0) FaultInjection.reached(FaultInjection.Point.AFTER_RELEASE, crashCycle);

@@ -8,6 +8,20 @@ package io.lnraft.node.gate;
 public interface PeerChannel {
   void release(byte[] data);
 
+  /**
+   * {@link #release}, then {@code done} once the bytes are out of this process (handed to the
+   * kernel) or dropped for good (the connection closed first). The serving journal ends its
+   * release act there, so the act covers the real write, which happens later on another thread.
+   * The default suits channels that write synchronously.
+   */
+  default void release(byte[] data, Runnable done) {
+    try {
+      release(data);
+    } finally {
+      done.run();
+    }
+  }
+
   void close();
 
   /** For logs: remote address, never keys. */

@@ -53,7 +53,12 @@ final class PeerConnection extends ChannelInboundHandlerAdapter implements PeerC
   /** Strong reference while the connection lives: LDK's native side only points back to it. */
   private final SocketDescriptor descriptor;
   /** Bytes the gate cleared, written in release() call order by the event loop. */
-  private final Queue<byte[]> released = new ConcurrentLinkedQueue<>();
+  private final Queue<Released> released = new ConcurrentLinkedQueue<>();
+
+  /** Cleared bytes and what to tell once they are out or dropped (the serving journal's act end). */
+  private record Released(byte[] data, Runnable done) {}
+
+  private static final Runnable NOTHING = () -> {};
 
   /** Set on the event loop once new_*_connection succeeded. */
   private boolean knownToLdk;
@@ -92,23 +97,35 @@ final class PeerConnection extends ChannelInboundHandlerAdapter implements PeerC
 
   @Override
   public void release(byte[] data) {
+    release(data, NOTHING);
+  }
+
+  @Override
+  public void release(byte[] data, Runnable done) {
     if (closing) {
+      done.run();
       return;
     }
-    released.add(data);
+    released.add(new Released(data, done));
+    if (closing) dropReleased(); // close() may have cleared the queue just before our add
     // Writing only from the event loop, draining one queue, keeps release() call order even when
     // the committer thread and the event loop both release.
     if (channel.eventLoop().inEventLoop()) {
       drainReleased();
     } else {
-      channel.eventLoop().execute(this::drainReleased);
+      try {
+        channel.eventLoop().execute(this::drainReleased);
+      } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+        closing = true;
+        dropReleased(); // the transport is stopping: nothing more goes out
+      }
     }
   }
 
   @Override
   public void close() {
     closing = true;
-    released.clear();
+    dropReleased();
     channel.close();
   }
 
@@ -117,15 +134,27 @@ final class PeerConnection extends ChannelInboundHandlerAdapter implements PeerC
     return (isOutbound() ? "outbound " : "inbound ") + "#" + id + " " + channel.remoteAddress();
   }
 
+  /** Drops every released byte not yet written, telling each that it is done (nothing sent). */
+  private void dropReleased() {
+    Released r;
+    while ((r = released.poll()) != null) r.done().run();
+  }
+
   private void drainReleased() {
     if (closing) {
-      released.clear();
+      dropReleased();
       return;
     }
-    byte[] next;
+    Released next;
     boolean wrote = false;
     while ((next = released.poll()) != null) {
-      channel.write(Unpooled.wrappedBuffer(next), channel.voidPromise());
+      if (next.done() == NOTHING) {
+        channel.write(Unpooled.wrappedBuffer(next.data()), channel.voidPromise());
+      } else {
+        // Completes when the bytes are in the socket (or failed / dropped with the channel).
+        Runnable done = next.done();
+        channel.write(Unpooled.wrappedBuffer(next.data())).addListener(f -> done.run());
+      }
       wrote = true;
     }
     if (wrote) {
@@ -218,7 +247,7 @@ final class PeerConnection extends ChannelInboundHandlerAdapter implements PeerC
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closing = true;
-    released.clear();
+    dropReleased();
     if (knownToLdk && !ldkForgot) {
       ldkForgot = true;
       gate.underGate(
@@ -291,7 +320,7 @@ final class PeerConnection extends ChannelInboundHandlerAdapter implements PeerC
       // Called with LDK's peer lock held: close asynchronously, never re-enter LDK from here.
       ldkForgot = true;
       closing = true;
-      released.clear();
+      dropReleased();
       try {
         channel.eventLoop().execute(channel::close);
       } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {

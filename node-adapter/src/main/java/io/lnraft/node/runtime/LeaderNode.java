@@ -66,10 +66,11 @@ final class LeaderNode implements AutoCloseable {
   private final Map<String, HostPort> knownPeers = new ConcurrentHashMap<>();
   private volatile boolean ready;
   private volatile boolean closed;
+  private final io.lnraft.node.gate.ServingJournal journal;
 
   record Settings(String replicaId, BitcoinNetwork network, byte[] ldkSeed, HostPort peerListen, Duration commitTimeout,
       Duration lease, Duration reconnectInterval, int maxPeerConnections,
-      io.micrometer.core.instrument.MeterRegistry registry) {}
+      io.micrometer.core.instrument.MeterRegistry registry, io.lnraft.node.gate.ServingJournal journal) {}
 
   /** Builds and starts the node; throws if any step fails (the caller then stays a follower). */
   LeaderNode(Settings s, WriterEpoch epoch, long term, RaftStoreClient store, BitcoindRpcClient rpc,
@@ -78,13 +79,14 @@ final class LeaderNode implements AutoCloseable {
     this.term = term;
     this.store = store;
     this.rpc = rpc;
+    this.journal = s.journal();
     long t0 = System.nanoTime();
     StartupState state = store.startupStateFor(epoch).get(s.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
     long tState = System.nanoTime();
     LdkNode[] holder = new LdkNode[1];
     this.committer = new GatedCommitter(store, epoch.getEpoch(), () -> holder[0].serializeManager(),
         tx -> rpc.sendRawTransaction(org.bitcoinj.core.Transaction.read(java.nio.ByteBuffer.wrap(tx))),
-        s.commitTimeout(), s.lease(), onFailure).meteredBy(s.registry());
+        s.commitTimeout(), s.lease(), onFailure).meteredBy(s.registry()).journaledBy(s.journal());
     java.util.Optional<ChainTip> freshTip = state.getManager().isEmpty()
         ? java.util.Optional.of(new ChainTip(rpc.getBestBlockHash(), rpc.getBlockCount())) : java.util.Optional.empty();
     long nowSecs = System.currentTimeMillis() / 1000;
@@ -242,8 +244,10 @@ final class LeaderNode implements AutoCloseable {
     next.put(nodeIdHex, address);
     StringBuilder sb = new StringBuilder();
     next.forEach((k, v) -> sb.append(k).append(' ').append(v).append('\n'));
+    io.lnraft.node.gate.ServingJournal.Act act = journal.begin(io.lnraft.node.gate.ServingJournal.Kind.COMMIT, epoch.getEpoch());
     store.commit(epoch.getEpoch(), List.of(Ops.putKv(PEER_KEY_PREFIX + "index", sb.toString().getBytes(StandardCharsets.UTF_8),
         OptionalLong.empty()))).get(10, TimeUnit.SECONDS);
+    act.end(); // not on a timeout: an unanswered commit may still land, so its act stays open
     byte[] id = HexFormat.of().parseHex(nodeIdHex);
     try {
       // Known to the reconnect loop only after this dial: two dials at once make LDK refuse one.

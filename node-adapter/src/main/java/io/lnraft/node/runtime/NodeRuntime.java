@@ -17,6 +17,7 @@ import io.lnraft.node.api.PaymentView;
 import io.lnraft.node.api.PeerView;
 import io.lnraft.node.chain.BitcoindRpcClient;
 import io.lnraft.node.chain.BitcoindRpcConfig;
+import io.lnraft.node.gate.ServingJournal;
 import io.lnraft.node.ldk.ChannelInfo;
 import io.lnraft.node.ldk.CreatedInvoice;
 import io.lnraft.node.ldk.LdkNode;
@@ -77,6 +78,8 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
   private final BitcoinNetwork network;
   private final ApiServer api;
   private final NodeMetrics metrics;
+  /** When this replica's node acted, under which epoch (node.serving-journal); disabled if off. */
+  private final ServingJournal journal;
   private final ExecutorService lifecycle = Executors.newSingleThreadExecutor(r -> new Thread(r, "lnraft-lifecycle"));
   private final ScheduledExecutorService waits = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "lnraft-event-waits");
@@ -109,6 +112,9 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     // One registry per process: the replica's meters (apply), the client's (commit latency), the
     // gated committer's, the node's and the JVM's, all scraped at GET /metrics.
     this.metrics = new NodeMetrics();
+    // Before the replica starts: its start record must precede every act of this process.
+    this.journal = config.node() == null || config.node().servingJournal()
+        ? ServingJournal.open(config.dataDir(), config.replicaId()) : ServingJournal.disabled();
     StoreMetrics storeMetrics = new StoreMetrics(metrics.registry());
     this.replica = ReplicaServer.start(config, storeMetrics, Map.of(), join);
     this.store = new RaftStoreClient(RaftGroups.group(config), RaftTuning.properties(config.raft(), config.snapshot(), Map.of()),
@@ -125,7 +131,7 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     api.start();
     Duration lease = Duration.ofMillis((long) (config.raft().electionTimeoutMin().toMillis() * config.raft().leaderLeaseRatio()));
     LeaderNode.Settings settings = new LeaderNode.Settings(config.replicaId(), network, ldkSeed, config.self().peer(),
-        options.commitTimeout(), lease, options.reconnectInterval(), options.maxPeerConnections(), metrics.registry());
+        options.commitTimeout(), lease, options.reconnectInterval(), options.maxPeerConnections(), metrics.registry(), journal);
     replica.addLeadershipListener(new LeadershipListener() {
       @Override
       public void onReadyLeader(long term) {
@@ -192,7 +198,10 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     stopLeader("a new term began");
     long t0 = System.nanoTime();
     try {
+      // The epoch is unknown until the answer: the journal's begin says 0, its end names the epoch.
+      ServingJournal.Act act = journal.begin(ServingJournal.Kind.COMMIT, 0);
       WriterEpoch epoch = store.acquireEpoch(config.replicaId(), term).get(settings.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      act.endAs(epoch.getEpoch());
       LOG.info("replica {} acquired writer epoch {} in term {}", config.replicaId(), epoch.getEpoch(), term);
       if (!replica.isReadyLeader() || replica.currentTerm() != term) {
         LOG.info("leadership moved while starting (term {}); not starting the node", term);
@@ -616,5 +625,6 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     } catch (Exception e) {
       LOG.warn("closing replica: {}", e.toString());
     }
+    journal.close();
   }
 }

@@ -51,23 +51,34 @@ final class NodeCluster implements AutoCloseable {
   long openingLocalMsat;
   private RaftStoreClient store;
   private String testName = "e2e";
+  final Placement placement;
 
   private NodeCluster(Path dir) throws Exception {
+    this(dir, Placement.LOOPBACK);
+  }
+
+  /** Every process on loopback, or, with another placement, each replica on its own address (and network). */
+  private NodeCluster(Path dir, Placement placement) throws Exception {
     this.dir = dir;
     Path pw = dir.resolve("rpc-password");
     Files.writeString(pw, "sim-password");
     Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
     sim = ChainSimulator.start(ChainSimConfig.inMemory(RpcAuth.userPassword("lnraft", "sim-password")));
     rpc = new BitcoindRpcClient(sim.clientConfig());
-    List<String> btc = List.of("--bitcoind-url", sim.rpcUri().toString(), "--bitcoind-user", "lnraft",
+    this.placement = placement;
+    String simUrl = placement.chainUrl(sim.address()).orElse(sim.rpcUri().toString());
+    List<String> btc = List.of("--bitcoind-url", simUrl, "--bitcoind-user", "lnraft",
         "--bitcoind-password-file", pw.toString());
-    layout = LocalClusterLayout.generate(dir.resolve("cluster"), 3);
+    layout = placement.place(LocalClusterLayout.generate(dir.resolve("cluster"), 3, placement.clusterOptions()));
     LocalClusterLayout peer = LocalClusterLayout.generate(dir.resolve("counterparty"), 1,
-        LocalClusterLayout.Options.defaults().withClusterId("counterparty").withAllowUnsafeGroupSize(true));
+        LocalClusterLayout.Options.defaults().withClusterId("counterparty").withAllowUnsafeGroupSize(true)
+            .withHost(placement.counterpartyHost()));
     for (int i = 0; i < 3; i++) {
       ReplicaConfig c = layout.configs().get(i);
-      replicas.add(new NodeProcess(c.replicaId(), layout.configFiles().get(i), c.self().api().toString(),
-          layout.apiTokenFile(), btc, dir));
+      NodeProcess p = new NodeProcess(c.replicaId(), layout.configFiles().get(i), c.self().api().toString(),
+          layout.apiTokenFile(), btc, dir);
+      p.commandPrefix = placement.commandPrefix(i);
+      replicas.add(p);
     }
     cpConfig = peer.configs().get(0);
     cp = new NodeProcess("counterparty", peer.configFiles().get(0), cpConfig.self().api().toString(), peer.apiTokenFile(),
@@ -76,7 +87,12 @@ final class NodeCluster implements AutoCloseable {
 
   /** Starts everything and opens the channel; closes what it started if any step fails. */
   static NodeCluster startWithChannel(Path dir, String testName) throws Exception {
-    NodeCluster c = new NodeCluster(dir);
+    return startWithChannel(dir, testName, Placement.LOOPBACK);
+  }
+
+  /** {@link #startWithChannel(Path, String)} with the replicas where {@code placement} puts them. */
+  static NodeCluster startWithChannel(Path dir, String testName, Placement placement) throws Exception {
+    NodeCluster c = new NodeCluster(dir, placement);
     c.testName = testName;
     try {
       c.openChannel();
@@ -316,6 +332,7 @@ final class NodeCluster implements AutoCloseable {
     for (NodeProcess p : all()) p.close();
     if (store != null) store.close();
     sim.close();
+    placement.close();
     keepLogs();
   }
 

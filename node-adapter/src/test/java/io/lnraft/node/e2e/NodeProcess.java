@@ -30,6 +30,8 @@ final class NodeProcess implements AutoCloseable {
   /** The last "fault injection: commit cycle N" line of the current process. */
   volatile String lastCycleLine;
   private volatile Thread reader;
+  /** Words put before `java` (e.g. `ip netns exec NS`); the process keeps the pid (exec). */
+  volatile List<String> commandPrefix = List.of();
 
   NodeProcess(String name, Path config, String api, Path tokenFile, List<String> bitcoindArgs, Path logDir) throws Exception {
     this.name = name;
@@ -47,7 +49,8 @@ final class NodeProcess implements AutoCloseable {
   /** Starts the process with extra JVM options (system properties such as -Dlnraft.fault.crash=...). */
   void start(List<String> extraJvmArgs) throws Exception {
     Path tmp = Files.createDirectories(logFile.resolveSibling(name + "-tmp"));
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    List<String> cmd = new ArrayList<>(commandPrefix);
+    cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx384m", "-XX:TieredStopAtLevel=1", "-DLNRAFT_TEST_LOG=" + System.getProperty("LNRAFT_TEST_LOG", "INFO"),
         "-Djava.io.tmpdir=" + tmp)); // own copy of LDK's native library
     cmd.addAll(extraJvmArgs);
