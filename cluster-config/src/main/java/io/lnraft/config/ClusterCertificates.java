@@ -132,18 +132,7 @@ public final class ClusterCertificates {
   public static List<String> problems(TlsSettings tls, String raftHost, String keyPrefix) {
     List<String> problems = new ArrayList<>();
     X509Certificate ca = readFor(problems, keyPrefix + ".ca-file", tls.caFile(), ClusterCertificates::readCertificate);
-    X509Certificate cert = readFor(problems, keyPrefix + ".cert-file", tls.certFile(), ClusterCertificates::readCertificate);
-    Optional<String> access = OwnerOnlyFiles.accessProblem(tls.keyFile());
-    PrivateKey key = null;
-    if (access.isPresent()) {
-      problems.add(keyPrefix + ".key-file: " + access.get());
-    } else {
-      key = readFor(problems, keyPrefix + ".key-file", tls.keyFile(), ClusterCertificates::readPrivateKey);
-    }
-    if (cert != null && key != null && !matches(key, cert)) {
-      problems.add(keyPrefix + ".key-file: " + tls.keyFile() + " is not the private key of " + tls.certFile()
-          + " — use the .key file written together with that certificate");
-    }
+    X509Certificate cert = certificateAndKey(problems, tls.certFile(), tls.keyFile(), keyPrefix);
     if (ca != null && cert != null) {
       try {
         cert.verify(ca.getPublicKey());
@@ -153,14 +142,7 @@ public final class ClusterCertificates {
       }
     }
     if (cert != null) {
-      Instant now = Instant.now();
-      if (now.isAfter(cert.getNotAfter().toInstant())) {
-        problems.add(keyPrefix + ".cert-file: " + tls.certFile() + " expired on " + cert.getNotAfter().toInstant()
-            + " — issue a new certificate for this replica");
-      } else if (now.isBefore(cert.getNotBefore().toInstant())) {
-        problems.add(keyPrefix + ".cert-file: " + tls.certFile() + " is not valid before "
-            + cert.getNotBefore().toInstant() + " — check this machine's clock");
-      }
+      validity(problems, cert, tls.certFile(), keyPrefix, "issue a new certificate for this replica");
       List<String> names = subjectAltNames(cert);
       if (!names.contains(normalizeHost(raftHost))) {
         problems.add(keyPrefix + ".cert-file: " + tls.certFile() + " names " + names + " but this replica's raft"
@@ -177,29 +159,39 @@ public final class ClusterCertificates {
    */
   public static List<String> serverProblems(ApiTlsSettings tls, String keyPrefix) {
     List<String> problems = new ArrayList<>();
-    X509Certificate cert = readFor(problems, keyPrefix + ".cert-file", tls.certFile(), ClusterCertificates::readCertificate);
-    Optional<String> access = OwnerOnlyFiles.accessProblem(tls.keyFile());
+    X509Certificate cert = certificateAndKey(problems, tls.certFile(), tls.keyFile(), keyPrefix);
+    if (cert != null) validity(problems, cert, tls.certFile(), keyPrefix, "install a new certificate");
+    return problems;
+  }
+
+  /** Reads a certificate and its private key (owner-only, and the certificate's); the certificate if readable. */
+  private static X509Certificate certificateAndKey(List<String> problems, java.nio.file.Path certFile,
+      java.nio.file.Path keyFile, String keyPrefix) {
+    X509Certificate cert = readFor(problems, keyPrefix + ".cert-file", certFile, ClusterCertificates::readCertificate);
+    Optional<String> access = OwnerOnlyFiles.accessProblem(keyFile);
     PrivateKey key = null;
     if (access.isPresent()) {
       problems.add(keyPrefix + ".key-file: " + access.get());
     } else {
-      key = readFor(problems, keyPrefix + ".key-file", tls.keyFile(), ClusterCertificates::readPrivateKey);
+      key = readFor(problems, keyPrefix + ".key-file", keyFile, ClusterCertificates::readPrivateKey);
     }
     if (cert != null && key != null && !matches(key, cert)) {
-      problems.add(keyPrefix + ".key-file: " + tls.keyFile() + " is not the private key of " + tls.certFile()
+      problems.add(keyPrefix + ".key-file: " + keyFile + " is not the private key of " + certFile
           + " — use the .key file written together with that certificate");
     }
-    if (cert != null) {
-      Instant now = Instant.now();
-      if (now.isAfter(cert.getNotAfter().toInstant())) {
-        problems.add(keyPrefix + ".cert-file: " + tls.certFile() + " expired on " + cert.getNotAfter().toInstant()
-            + " — install a new certificate");
-      } else if (now.isBefore(cert.getNotBefore().toInstant())) {
-        problems.add(keyPrefix + ".cert-file: " + tls.certFile() + " is not valid before "
-            + cert.getNotBefore().toInstant() + " — check this machine's clock");
-      }
+    return cert;
+  }
+
+  private static void validity(List<String> problems, X509Certificate cert, java.nio.file.Path certFile, String keyPrefix,
+      String fixWhenExpired) {
+    Instant now = Instant.now();
+    if (now.isAfter(cert.getNotAfter().toInstant())) {
+      problems.add(keyPrefix + ".cert-file: " + certFile + " expired on " + cert.getNotAfter().toInstant() + " — "
+          + fixWhenExpired);
+    } else if (now.isBefore(cert.getNotBefore().toInstant())) {
+      problems.add(keyPrefix + ".cert-file: " + certFile + " is not valid before " + cert.getNotBefore().toInstant()
+          + " — check this machine's clock");
     }
-    return problems;
   }
 
   // ---- building -------------------------------------------------------------------------------
