@@ -54,7 +54,15 @@ public final class ConfigLoader {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(origin, "origin");
     Objects.requireNonNull(baseDir, "baseDir");
-    return ReplicaConfigReader.read(config, origin, baseDir);
+    try {
+      return ReplicaConfigReader.read(config, origin, baseDir);
+    } catch (com.typesafe.config.ConfigException.NotResolved | com.typesafe.config.ConfigException.UnresolvedSubstitution e) {
+      // e.g. "lnraft += ..." or "${lnraft}": HOCON substitutions the reader cannot resolve
+      throw new ConfigException(origin, List.of("a substitution (${...} or +=) cannot be resolved: " + e.getMessage()
+          + " — write the value directly or define the key it refers to"));
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException(origin, List.of(e.getMessage()));
+    }
   }
 
   /** Parses and validates HOCON text; for tests and tools. */

@@ -65,6 +65,15 @@ class ConfigLoaderTest {
     assertThat(c.node()).isEqualTo(NodeSettings.defaults());
   }
 
+  /** Found by ConfigLoaderFuzzProperties in CI: an unresolvable substitution escaped as Typesafe's own exception. */
+  @Test
+  void unresolvableSubstitutionsGetTheLoadersOwnError() {
+    for (String hocon : List.of("lnraft += 1", "lnraft = ${?lnraft} [1]", "lnraft.cluster-id = ${nope}", "a = ${a}")) {
+      assertThatThrownBy(() -> ConfigLoader.loadString(hocon, dir)).as(hocon).isInstanceOf(ConfigException.class)
+          .satisfies(e -> assertThat(((ConfigException) e).problems()).isNotEmpty());
+    }
+  }
+
   @Test
   void referenceConfDocumentsExactlyTheKnownKeys() throws IOException {
     Config ref = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
