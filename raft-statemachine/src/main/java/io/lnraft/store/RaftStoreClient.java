@@ -53,7 +53,7 @@ import org.apache.ratis.util.TimeDuration;
  */
 public final class RaftStoreClient implements ReplicatedStore {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RaftStoreClient.class);
-  /** The Ratis client in use; replaced when a failed write has poisoned it (see {@link #afterWrite}). */
+  /** The Ratis client in use; replaced when a failed request has poisoned it (see {@link #afterFailure}). */
   private volatile RaftClient client;
   private final java.util.function.Supplier<RaftClient> newClient;
   private volatile boolean closed;
@@ -148,7 +148,7 @@ public final class RaftStoreClient implements ReplicatedStore {
    * caller, as before; the old client is closed after the deadline, so writes it still carries
    * (sent before the failure) can still be answered.
    */
-  private void afterWrite(RaftClient used, Throwable err) {
+  private void afterFailure(RaftClient used, Throwable err) {
     if (err == null || closed) return;
     Throwable c = unwrap(err);
     if (c instanceof StateMachineException) return; // the state machine answered: the window is fine
@@ -156,7 +156,7 @@ public final class RaftStoreClient implements ReplicatedStore {
       if (client != used || closed) return;
       client = newClient.get();
     }
-    LOG.warn("a store write failed without an answer ({}); later writes use a new Raft client", c.toString());
+    LOG.warn("a store request failed without an answer ({}); later requests use a new Raft client", c.toString());
     CompletableFuture.delayedExecutor(deadline.toMillis() + 1000, TimeUnit.MILLISECONDS).execute(() -> {
       try {
         used.close();
@@ -201,7 +201,7 @@ public final class RaftStoreClient implements ReplicatedStore {
     if (sent == null) {
       RaftClient used = client;
       sent = used.async().send(message);
-      sent.whenComplete((r, err) -> afterWrite(used, err));
+      sent.whenComplete((r, err) -> afterFailure(used, err));
     }
     return bounded(sent, "commit")
         .handle((reply, err) -> {
@@ -304,7 +304,7 @@ public final class RaftStoreClient implements ReplicatedStore {
   public <T> CompletableFuture<T> query(Query.Builder q, Function<QueryReply, T> pick) {
     Message m = message(q);
     CompletableFuture<RaftClientReply> sent = local == null ? null : local.trySubmit(m, false);
-    return decode(sent != null ? sent : client.async().sendReadOnly(m), pick);
+    return decode(sent != null ? sent : overRpc(c -> c.async().sendReadOnly(m)), pick);
   }
 
   /**
@@ -312,7 +312,21 @@ public final class RaftStoreClient implements ReplicatedStore {
    * status views and tests that compare replicas.
    */
   public <T> CompletableFuture<T> queryLocal(RaftPeerId replica, Query.Builder q, Function<QueryReply, T> pick) {
-    return decode(client.async().sendStaleRead(message(q), 0, replica), pick);
+    Message m = message(q);
+    return decode(overRpc(c -> c.async().sendStaleRead(m, 0, replica)), pick);
+  }
+
+  /**
+   * A read over the Ratis client. Like a write, a read that runs out of retries closes the
+   * client's ordered window for good (every later request: AlreadyClosedException), so the client
+   * is replaced after such a failure too (seen in DataCorruptionTest: one stale read timing out
+   * while a replica restarted left the test's client unusable for the rest of the run).
+   */
+  private CompletableFuture<RaftClientReply> overRpc(Function<RaftClient, CompletableFuture<RaftClientReply>> call) {
+    RaftClient used = client;
+    CompletableFuture<RaftClientReply> f = call.apply(used);
+    f.whenComplete((r, err) -> afterFailure(used, err));
+    return f;
   }
 
   private static Message message(Query.Builder q) {

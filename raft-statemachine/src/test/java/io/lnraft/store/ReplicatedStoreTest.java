@@ -108,6 +108,38 @@ class ReplicatedStoreTest {
     }
   }
 
+  /**
+   * The same for reads: a stale read to a replica that is down runs out of retries and used to
+   * close the client's window for that replica for good (DataCorruptionTest in CI).
+   */
+  @Test
+  void aReadThatFailsWhileAReplicaIsDownDoesNotBreakTheClientForLaterReads() throws Exception {
+    try (TestCluster c = TestCluster.start(dir)) {
+      RaftStoreClient client = new RaftStoreClient(RaftGroups.group(c.configs.get(0)), RaftTuning.properties(c.configs.get(0).raft(), c.configs.get(0).snapshot(),
+          c.overrides), java.time.Duration.ofSeconds(3), c.metrics);
+      try {
+        WriterEpoch epoch = c.acquireOnLeader(client);
+        assertThat(client.commit(epoch.getEpoch(), List.of(Ops.putBaseMonitor(channel(1), 0, new byte[] {1}))).get())
+            .isInstanceOf(CommitOutcome.Committed.class);
+        int target = (c.lastWriter + 1) % 3;
+        org.apache.ratis.protocol.RaftPeerId peer = org.apache.ratis.protocol.RaftPeerId.valueOf(c.configs.get(target).replicaId());
+        io.lnraft.store.proto.Query.Builder digest = io.lnraft.store.proto.Query.newBuilder()
+            .setGetDigest(io.lnraft.store.proto.GetDigest.getDefaultInstance());
+        c.stop(target);
+        assertThatThrownBy(() -> client.queryLocal(peer, digest, io.lnraft.store.proto.QueryReply::getDigest)
+            .get(30, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(java.util.concurrent.ExecutionException.class);
+        Thread.sleep(4_000); // Ratis' own retries of that read run out
+        c.start(target);
+        org.awaitility.Awaitility.await("a stale read of the restarted replica through the same client")
+            .atMost(60, java.util.concurrent.TimeUnit.SECONDS).ignoreExceptions()
+            .until(() -> client.queryLocal(peer, digest, io.lnraft.store.proto.QueryReply::getDigest)
+                .get(10, java.util.concurrent.TimeUnit.SECONDS), java.util.Objects::nonNull);
+      } finally {
+        client.close();
+      }
+    }
+  }
+
   @Test
   void oldEpochIsFencedOnTheNewLeaderAndChangesNothing() throws Exception {
     try (TestCluster c = TestCluster.start(dir)) {
