@@ -11,6 +11,7 @@ import io.lnraft.node.ldk.LdkNode;
 import io.lnraft.node.ldk.LdkSeed;
 import io.lnraft.store.RaftGroups;
 import io.lnraft.store.RaftStoreClient;
+import io.lnraft.store.StateSealer;
 import io.lnraft.store.cli.AdminClients;
 import io.lnraft.store.cli.StatusCommand;
 import java.io.IOException;
@@ -79,7 +80,10 @@ public final class BackupCommand implements Callable<Integer> {
     public Integer call() {
       Loaded l = load(config);
       if (l == null) return 2;
-      try (RaftStoreClient store = AdminClients.client(l.cfg(), timeout)) {
+      // A sealing client, as the node's: the backup holds the channel state opened (the manager
+      // whole, joined from its chunks) inside the file's own AES-GCM envelope, and a restore seals
+      // it again for the new cluster's store.
+      try (RaftStoreClient store = AdminClients.client(l.cfg(), timeout).sealingWith(StateSealer.fromSeed(l.bip39Seed()))) {
         BackupPayload p = StaticChannelBackup.read(store, timeout);
         if (!Arrays.equals(p.getIdentity().getNodePublicKey().toByteArray(), l.nodeId())) {
           throw new BackupException("the store is bound to node " + BackupFormat.hex(p.getIdentity().getNodePublicKey().toByteArray())
@@ -146,7 +150,7 @@ public final class BackupCommand implements Callable<Integer> {
               + l.cfg().network() + "; nothing was written");
         }
         BackupFormat.Opened opened = BackupFormat.open(file, l.bip39Seed(), l.nodeId());
-        try (RaftStoreClient store = AdminClients.client(l.cfg(), timeout)) {
+        try (RaftStoreClient store = AdminClients.client(l.cfg(), timeout).sealingWith(StateSealer.fromSeed(l.bip39Seed()))) {
           StaticChannelBackup.Restored r = StaticChannelBackup.restore(store, opened, () -> locateLeader(store, l.cfg()),
               force, l.cfg().raft().maxEntryBytes(), timeout);
           System.out.printf("restored backup of %s (made %s, applied index %d): %d channel(s), %d monitor update(s),"
