@@ -74,12 +74,17 @@ class ReplicatedStoreTest {
     }
   }
 
+  /** A client with a 3 s deadline, as the node's commits have: a request during an outage runs out of retries. */
+  private static RaftStoreClient shortDeadlineClient(TestCluster c) {
+    return new RaftStoreClient(RaftGroups.group(c.configs.get(0)), RaftTuning.properties(c.configs.get(0).raft(),
+        c.configs.get(0).snapshot(), c.overrides), java.time.Duration.ofSeconds(3), c.metrics);
+  }
+
   @Test
   void aWriteThatFailsDuringQuorumLossDoesNotBreakTheClientForLaterWrites() throws Exception {
     try (TestCluster c = TestCluster.start(dir)) {
       // A short deadline, as the node's commits have: the write during the outage runs out of retries.
-      RaftStoreClient client = new RaftStoreClient(RaftGroups.group(c.configs.get(0)), RaftTuning.properties(c.configs.get(0).raft(), c.configs.get(0).snapshot(),
-          c.overrides), java.time.Duration.ofSeconds(3), c.metrics);
+      RaftStoreClient client = shortDeadlineClient(c);
       try {
         WriterEpoch epoch = c.acquireOnLeader(client);
         assertThat(client.commit(epoch.getEpoch(), List.of(Ops.putBaseMonitor(channel(1), 0, new byte[] {1}))).get())
@@ -115,8 +120,7 @@ class ReplicatedStoreTest {
   @Test
   void aReadThatFailsWhileAReplicaIsDownDoesNotBreakTheClientForLaterReads() throws Exception {
     try (TestCluster c = TestCluster.start(dir)) {
-      RaftStoreClient client = new RaftStoreClient(RaftGroups.group(c.configs.get(0)), RaftTuning.properties(c.configs.get(0).raft(), c.configs.get(0).snapshot(),
-          c.overrides), java.time.Duration.ofSeconds(3), c.metrics);
+      RaftStoreClient client = shortDeadlineClient(c);
       try {
         WriterEpoch epoch = c.acquireOnLeader(client);
         assertThat(client.commit(epoch.getEpoch(), List.of(Ops.putBaseMonitor(channel(1), 0, new byte[] {1}))).get())
