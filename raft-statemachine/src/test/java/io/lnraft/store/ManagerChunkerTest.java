@@ -100,6 +100,40 @@ class ManagerChunkerTest {
   }
 
   @Test
+  void unchangedChunksAreNotHashedAgainAndGetTheSameIdsAsAFreshChunker() {
+    Random r = new Random(11);
+    java.util.concurrent.atomic.AtomicInteger hashed = new java.util.concurrent.atomic.AtomicInteger();
+    ManagerChunker c = new ManagerChunker(b -> {
+      hashed.incrementAndGet();
+      return ManagerChunker.plainChunkId(b);
+    });
+    byte[] m = random(r, 385_000);
+    c.op(m);
+    c.committed();
+    int all = ManagerChunker.boundaries(m).size();
+    assertThat(hashed.get()).isEqualTo(all);
+    for (int i = 0; i < 10; i++) {
+      m = edit(r, m);
+      hashed.set(0);
+      Op op = c.op(m);
+      assertThat(hashed.get()).as("chunks hashed for one small edit of %d chunks", all).isBetween(1, 6);
+      // The ids (so the op) are exactly what a chunker hashing everything produces.
+      ManagerChunker fresh = new ManagerChunker(ManagerChunker::plainChunkId);
+      PutManagerChunks full = fresh.op(m).getPutManagerChunks();
+      List<com.google.protobuf.ByteString> idsFull = full.getNewChunksList().stream().map(ManagerChunk::getId).toList();
+      assertThat(idsFull).containsAll(op.getPutManagerChunks().getNewChunksList().stream().map(ManagerChunk::getId).toList());
+      c.committed();
+    }
+    // After a reset everything is sent again, still without hashing unchanged bytes again.
+    c.reset();
+    hashed.set(0);
+    PutManagerChunks again = c.op(m).getPutManagerChunks();
+    assertThat(again.getNewChunksCount()).as("random bytes: every chunk distinct, all resent")
+        .isEqualTo(ManagerChunker.boundaries(m).size());
+    assertThat(hashed.get()).isZero();
+  }
+
+  @Test
   void aStaleWriterIsRefusedAndChangesNothingThenAFullResendWorks() {
     Random r = new Random(3);
     try (InMemoryReplicatedStore s = new InMemoryReplicatedStore()) {
