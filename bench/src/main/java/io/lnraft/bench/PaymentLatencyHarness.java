@@ -23,6 +23,7 @@ import io.lnraft.store.InMemoryReplicatedStore;
 import io.lnraft.store.Ops;
 import io.lnraft.store.RaftGroups;
 import io.lnraft.store.RaftStoreClient;
+import io.lnraft.store.StateSealer;
 import io.lnraft.store.RaftTuning;
 import io.lnraft.store.ReplicaServer;
 import io.lnraft.store.ReplicatedStore;
@@ -75,7 +76,8 @@ import org.ldk.structs.PeerManager;
  *
  * <p>Two pairs run side by side so both store modes are measured in ONE run, rounds interleaved:
  * pair "replicated" (node A on a {@link RaftStoreClient} to 3 in-process {@link ReplicaServer}s,
- * Ratis + RocksDB on loopback, temp dirs) and pair "in-memory" (node A on {@link
+ * Ratis + RocksDB on loopback, temp dirs; built as the node builds it: commits submitted in-process
+ * into the leader replica, channel state sealed) and pair "in-memory" (node A on {@link
  * InMemoryReplicatedStore}). Node B, the counterparty, is always on an in-memory store.
  *
  * <p>Latency = from the pay call (under the gate, as the REST handler makes it) to the moment the
@@ -448,8 +450,13 @@ public final class PaymentLatencyHarness {
     }
     int leader = awaitLeader(servers);
     ReplicaConfig lc = layout.configs().get(leader);
+    // As NodeRuntime builds it: commits go in-process into the leader replica (node A runs where
+    // that replica runs), and channel state is sealed with a key from A's seed.
+    byte[] seedOfA = new byte[64];
+    java.util.Arrays.fill(seedOfA, (byte) 1);
     RaftStoreClient raft = new RaftStoreClient(RaftGroups.group(lc), RaftTuning.properties(lc.raft(), lc.snapshot(), Map.of()),
-        COMMIT_TIMEOUT, StoreMetrics.inMemory(), Optional.of(RaftPeerId.valueOf(lc.replicaId())));
+        COMMIT_TIMEOUT, StoreMetrics.inMemory(), Optional.of(RaftPeerId.valueOf(lc.replicaId())), Optional.of(servers[leader]))
+        .sealingWith(StateSealer.fromSeed(seedOfA));
     WriterEpoch raftEpoch = raft.acquireEpoch(lc.replicaId(), servers[leader].currentTerm()).get(10, TimeUnit.SECONDS);
     Duration lease = Duration.ofMillis((long) (lc.raft().electionTimeoutMin().toMillis() * lc.raft().leaderLeaseRatio()));
     log("replicated store: leader %s term %d epoch %d, lease %d ms, rpc %s", lc.replicaId(), servers[leader].currentTerm(),
