@@ -234,12 +234,17 @@ public final class ServingJournal implements AutoCloseable {
   private void rotate() {
     FileChannel next;
     try {
-      Files.deleteIfExists(rotatedFile(path, keepFiles));
-      for (int k = keepFiles - 1; k >= 1; k--) {
-        Path from = rotatedFile(path, k);
-        if (Files.exists(from)) Files.move(from, rotatedFile(path, k + 1), StandardCopyOption.ATOMIC_MOVE);
+      // No file at the path: an earlier rotation renamed it but could not open the new one (the
+      // open file is .1 then), or it was removed by hand. Only open a new file: shifting again
+      // would push .1 down and drop the oldest file at every retry.
+      if (Files.exists(path)) {
+        Files.deleteIfExists(rotatedFile(path, keepFiles));
+        for (int k = keepFiles - 1; k >= 1; k--) {
+          Path from = rotatedFile(path, k);
+          if (Files.exists(from)) Files.move(from, rotatedFile(path, k + 1), StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(path, rotatedFile(path, 1), StandardCopyOption.ATOMIC_MOVE);
       }
-      Files.move(path, rotatedFile(path, 1), StandardCopyOption.ATOMIC_MOVE);
       // If this open fails, the records go on into the open file, now named .1: still in order.
       next = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     } catch (IOException | RuntimeException e) {

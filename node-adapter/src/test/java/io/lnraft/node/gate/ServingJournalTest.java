@@ -160,6 +160,20 @@ class ServingJournalTest {
   }
 
   @Test
+  void aRotationWithNoFileAtThePathOpensANewOneWithoutShiftingTheOlderFiles() throws Exception {
+    Path current = dir.resolve(ServingJournal.FILE_NAME);
+    try (ServingJournal j = ServingJournal.open(dir, "r1", 1000, 3)) {
+      Files.writeString(ServingJournal.rotatedFile(current, 1), "older\n");
+      Files.delete(current); // as after a rename whose new file could not be opened (or removed by hand)
+      for (int i = 0; i < 8; i++) j.begin(ServingJournal.Kind.COMMIT, 1).end();
+      assertThat(current).as("a new file at the path").exists();
+      assertThat(linesOf(current).get(0)).startsWith("rotated ");
+      assertThat(linesOf(ServingJournal.rotatedFile(current, 1))).as("not shifted").containsExactly("older");
+      assertThat(ServingJournal.rotatedFile(current, 2)).doesNotExist();
+    }
+  }
+
+  @Test
   void badRotationSettingsAreRefused() {
     assertThatThrownBy(() -> ServingJournal.open(dir, "r1", 0, 3)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("positive size");
