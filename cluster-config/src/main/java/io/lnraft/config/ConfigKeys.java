@@ -57,6 +57,8 @@ final class ConfigKeys {
   static final String MAX_PEER_CONNECTIONS = "max-peer-connections";
   static final String API_MAX_BODY_BYTES = "api-max-body-bytes";
   static final String SERVING_JOURNAL = "serving-journal";
+  static final String SERVING_JOURNAL_MAX_FILE_BYTES = "serving-journal-max-file-bytes";
+  static final String SERVING_JOURNAL_KEEP_FILES = "serving-journal-keep-files";
 
   static final List<String> TOP_LEVEL = List.of(CLUSTER_ID, REPLICA_ID, NETWORK, REPLICAS, DATA_DIR,
       SEED_FILE, API_TOKEN_FILE, ALLOW_UNSAFE_GROUP_SIZE, RAFT, SNAPSHOT, BITCOIND, NODE, API);
@@ -69,7 +71,7 @@ final class ConfigKeys {
   static final List<String> SNAPSHOT_KEYS = List.of(AUTO_TRIGGER, EVERY_ENTRIES, RETAIN);
   static final List<String> BITCOIND_KEYS = List.of(RPC_URL, RPC_COOKIE_FILE, RPC_USER, RPC_PASSWORD_FILE);
   static final List<String> NODE_KEYS = List.of(ALIAS, RECONNECT_INTERVAL, MAX_PEER_CONNECTIONS, API_MAX_BODY_BYTES,
-      SERVING_JOURNAL);
+      SERVING_JOURNAL, SERVING_JOURNAL_MAX_FILE_BYTES, SERVING_JOURNAL_KEEP_FILES);
 
   static final List<String> NETWORKS = List.of("mainnet", "testnet", "signet", "regtest");
 

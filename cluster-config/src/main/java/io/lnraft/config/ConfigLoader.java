@@ -143,6 +143,8 @@ public final class ConfigLoader {
     line(sb, 2, MAX_PEER_CONNECTIONS, Integer.toString(node.maxPeerConnections()));
     line(sb, 2, API_MAX_BODY_BYTES, bytes(node.apiMaxBodyBytes()));
     line(sb, 2, SERVING_JOURNAL, node.servingJournal() ? "on" : "off");
+    line(sb, 2, SERVING_JOURNAL_MAX_FILE_BYTES, bytes(node.servingJournalMaxFileBytes()));
+    line(sb, 2, SERVING_JOURNAL_KEEP_FILES, Integer.toString(node.servingJournalKeepFiles()));
     sb.append("  }\n");
     config.apiTls().ifPresent(t -> {
       sb.append("  # The operator API speaks HTTPS only (see reference.conf).\n");

@@ -35,6 +35,9 @@ final class ReplicaConfigReader {
   static final long MAX_ENTRY_BYTES_LIMIT = 64L << 20;
   static final long MIN_API_BODY_BYTES = 1L << 10;
   static final long MAX_API_BODY_BYTES = 16L << 20;
+  static final long MIN_JOURNAL_FILE_BYTES = 64L << 10;
+  static final long MAX_JOURNAL_FILE_BYTES = 1L << 40;
+  static final int MAX_JOURNAL_KEEP_FILES = 1000;
 
   private static final Pattern CLUSTER_ID_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern REPLICA_ID_PATTERN = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -469,8 +472,27 @@ final class ReplicaConfigReader {
     }
     Boolean journal = read(config, path(NODE, SERVING_JOURNAL), path(NODE, SERVING_JOURNAL), Config::getBoolean,
         "on or off — write e.g. serving-journal = on", null);
-    if (alias == null || reconnect == null || maxPeers == null || body == null || journal == null) return null;
-    return new NodeSettings(alias, reconnect, maxPeers, (int) (long) body, journal);
+    String fileKey = path(NODE, SERVING_JOURNAL_MAX_FILE_BYTES);
+    Long journalFile = size(fileKey, "64MiB");
+    if (journalFile != null && (journalFile < MIN_JOURNAL_FILE_BYTES || journalFile > MAX_JOURNAL_FILE_BYTES)) {
+      problems.add(fileKey + ": " + journalFile + " bytes is outside [64KiB, 1TiB] — the serving journal is rotated"
+          + " when its file reaches this size; use e.g. 64MiB");
+      journalFile = null;
+    }
+    String keepKey = path(NODE, SERVING_JOURNAL_KEEP_FILES);
+    Integer keep = read(config, keepKey, keepKey, Config::getInt, "a whole number — write e.g. "
+        + SERVING_JOURNAL_KEEP_FILES + " = 15", null);
+    if (keep != null && (keep < 1 || keep > MAX_JOURNAL_KEEP_FILES)) {
+      problems.add(keepKey + ": " + keep + " is outside [1, " + MAX_JOURNAL_KEEP_FILES + "] — the number of rotated"
+          + " serving journal files kept (serving-journal.1 ...); use e.g. 15, or turn the journal off with "
+          + SERVING_JOURNAL + " = off");
+      keep = null;
+    }
+    if (alias == null || reconnect == null || maxPeers == null || body == null || journal == null
+        || journalFile == null || keep == null) {
+      return null;
+    }
+    return new NodeSettings(alias, reconnect, maxPeers, (int) (long) body, journal, journalFile, keep);
   }
 
   private boolean section(String name) {

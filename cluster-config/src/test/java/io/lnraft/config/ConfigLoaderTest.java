@@ -63,6 +63,8 @@ class ConfigLoaderTest {
     assertThat(c.allowUnsafeGroupSize()).isFalse();
     assertThat(c.bitcoind()).isEmpty();
     assertThat(c.node()).isEqualTo(NodeSettings.defaults());
+    assertThat(c.node().servingJournalMaxFileBytes()).isEqualTo(64L << 20);
+    assertThat(c.node().servingJournalKeepFiles()).isEqualTo(15);
   }
 
   /** Found by ConfigLoaderFuzzProperties in CI: an unresolvable substitution escaped as Typesafe's own exception. */
@@ -195,6 +197,20 @@ class ConfigLoaderTest {
         rule("lnraft.node.max-peer-connections = 0", "lnraft.node.max-peer-connections", "below 1", "64"),
         rule("lnraft.node.api-max-body-bytes = 1023", "lnraft.node.api-max-body-bytes", "[1KiB, 16MiB]"),
         rule("lnraft.node.api-max-body-bytes = 17MiB", "lnraft.node.api-max-body-bytes", "[1KiB, 16MiB]"),
+        rule("lnraft.node.serving-journal-max-file-bytes = 63KiB", "lnraft.node.serving-journal-max-file-bytes",
+            "outside [64KiB, 1TiB]", "rotated", "64MiB"),
+        rule("lnraft.node.serving-journal-max-file-bytes = 2TiB", "lnraft.node.serving-journal-max-file-bytes",
+            "outside [64KiB, 1TiB]"),
+        rule("lnraft.node.serving-journal-max-file-bytes = big", "lnraft.node.serving-journal-max-file-bytes",
+            "is not a size", "64MiB"),
+        rule("lnraft.node.serving-journal-keep-files = 0", "lnraft.node.serving-journal-keep-files",
+            "0 is outside [1, 1000]", "use e.g. 15", "serving-journal = off"),
+        rule("lnraft.node.serving-journal-keep-files = 1001", "lnraft.node.serving-journal-keep-files",
+            "outside [1, 1000]"),
+        rule("lnraft.node.serving-journal-keep-files = all", "lnraft.node.serving-journal-keep-files",
+            "is not a whole number", "serving-journal-keep-files = 15"),
+        rule("lnraft.node.serving-journal-keep-file = 3", "lnraft.node.serving-journal-keep-file",
+            "did you mean serving-journal-keep-files?"),
         rule("lnraft.node.alais = x", "lnraft.node.alais", "did you mean alias?"),
         rule("lnraft.alias = x", "lnraft.alias", "belongs inside node { }", "lnraft.node.alias"),
         rule("lnraft.node = on", "lnraft.node", "must be an object"),
@@ -545,7 +561,7 @@ class ConfigLoaderTest {
         "lnraft.cluster-id = \"a.b_c-d\"",
         "lnraft.seed-file = \"" + elsewhere.resolve("seed.txt") + "\"",
         "lnraft.node { alias = \"quote\\\" and ∂\", reconnect-interval = 1500ms, max-peer-connections = 3,"
-            + " api-max-body-bytes = 5000 }",
+            + " api-max-body-bytes = 5000, serving-journal-max-file-bytes = 100000, serving-journal-keep-files = 7 }",
         "lnraft.bitcoind { rpc-url = \"http://[::1]:18443/wallet/w\", rpc-user = \"lnraft\","
             + " rpc-password-file = \"" + elsewhere.resolve("rpc-password") + "\" }"), dir);
     Path sub = Files.createDirectories(dir.resolve("conf"));
@@ -557,7 +573,10 @@ class ConfigLoaderTest {
     assertThat(ConfigLoader.load(file)).isEqualTo(original);
     assertThat(text).contains("election-timeout-min = 50500us", "max-entry-bytes = 100000",
         "request-timeout = 2500ms", "rpc-type = netty", "data-dir = \"" + dir.resolve("r1-data") + "\"",
-        "reconnect-interval = 1500ms", "api-max-body-bytes = 5000", "rpc-user = \"lnraft\"");
+        "reconnect-interval = 1500ms", "api-max-body-bytes = 5000", "rpc-user = \"lnraft\"",
+        "serving-journal-max-file-bytes = 100000", "serving-journal-keep-files = 7");
+    assertThat(original.node().servingJournalMaxFileBytes()).isEqualTo(100_000);
+    assertThat(original.node().servingJournalKeepFiles()).isEqualTo(7);
     assertThat(text).doesNotContain(RPC_PASSWORD);
   }
 
@@ -567,7 +586,8 @@ class ConfigLoaderTest {
         "lnraft.bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-cookie-file = \"btc/.cookie\" }"), dir);
     String text = ConfigLoader.render(original, dir);
     assertThat(text).contains("rpc-cookie-file = \"btc/.cookie\"", "alias = \"lnraft\"",
-        "max-peer-connections = 64", "api-max-body-bytes = 64KiB", "reconnect-interval = 5s")
+        "max-peer-connections = 64", "api-max-body-bytes = 64KiB", "reconnect-interval = 5s",
+        "serving-journal-max-file-bytes = 64MiB", "serving-journal-keep-files = 15")
         .doesNotContain("rpc-user", "rpc-password-file");
     assertThat(ConfigLoader.loadString(text, dir)).isEqualTo(original);
   }

@@ -61,6 +61,8 @@ public final class RaftStoreClient implements ReplicatedStore {
   private final StoreMetrics metrics;
   /** Seals channel state and ledger secrets before they are committed and opens what it reads; empty: raw bytes. */
   private volatile Optional<StateSealer> sealer = Optional.empty();
+  /** Kv keys already reported as holding an unsealed value (one warning per key). */
+  private final java.util.Set<String> legacyKvWarned = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Submits commits straight into this process's replica while it is the ready leader; null = RPC only. */
   private final LocalSubmitter local;
 
@@ -123,10 +125,11 @@ public final class RaftStoreClient implements ReplicatedStore {
   }
 
   /**
-   * From now on, seal monitors, monitor updates, the manager, and the preimage and description of
-   * ledger records before they are committed, and open them in every answer read through this
-   * client (startup state, events, payments: the node's client; admin tools move sealed bytes as
-   * they are). Call before the first commit.
+   * From now on, seal monitors, monitor updates, the manager, the preimage and description of
+   * ledger records, and kv values (bound to their key) before they are committed, and open them in
+   * every answer read through this client (startup state, events, payments, kv: the node's client
+   * and backup export/restore; admin tools without the seed move sealed bytes as they are). Kv
+   * keys stay plaintext. Call before the first commit.
    */
   public RaftStoreClient sealingWith(StateSealer s) {
     this.sealer = Optional.of(s);
@@ -277,7 +280,18 @@ public final class RaftStoreClient implements ReplicatedStore {
 
   @Override
   public CompletableFuture<KvResult> kv(String key) {
-    return query(Query.newBuilder().setGetKv(GetKv.newBuilder().setKey(key)), QueryReply::getKv);
+    CompletableFuture<KvResult> stored = query(Query.newBuilder().setGetKv(GetKv.newBuilder().setKey(key)), QueryReply::getKv);
+    Optional<StateSealer> s = sealer;
+    if (s.isEmpty()) return stored;
+    // The answer does not name its key, so kv values are opened here rather than in decode().
+    return stored.thenApply(r -> {
+      Sealing.OpenedKv o = Sealing.openKv(s.get(), key, r);
+      if (o.legacyPlain() && legacyKvWarned.add(key)) {
+        LOG.warn("kv '{}' holds a value stored unsealed (written before kv values were sealed, or by a client"
+            + " without the seed); it is used as stored and sealed the next time it is written", key);
+      }
+      return o.result();
+    });
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.lnraft.store;
 import com.google.protobuf.ByteString;
 import io.lnraft.store.proto.ChannelState;
 import io.lnraft.store.proto.EventsResult;
+import io.lnraft.store.proto.KvResult;
 import io.lnraft.store.proto.LedgerEvent;
 import io.lnraft.store.proto.PaymentRecord;
 import io.lnraft.store.proto.QueryReply;
@@ -14,9 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Applies a {@link StateSealer} to the ops a node commits (channel state, and the preimage and
- * description of ledger records) and opens them again in what the node reads (startup state,
- * ledger events, payment records).
+ * Applies a {@link StateSealer} to the ops a node commits (channel state, the preimage and
+ * description of ledger records, kv values) and opens them again in what the node reads (startup
+ * state, ledger events, payment records, kv values).
  */
 final class Sealing {
   private Sealing() {}
@@ -47,6 +48,11 @@ final class Sealing {
                 s.seal(c.getData().toByteArray(), StateSealer.managerChunkAad(c.getId())))));
           }
           out.add(op.toBuilder().setPutManagerChunks(p).build());
+        }
+        case PUT_KV -> {
+          var kv = op.getPutKv();
+          out.add(op.toBuilder().setPutKv(kv.toBuilder().setValue(ByteString.copyFrom(
+              s.seal(kv.getValue().toByteArray(), StateSealer.kvAad(kv.getKey()))))).build());
         }
         case RECORD_PAYMENT -> {
           var r = op.getRecordPayment();
@@ -88,6 +94,27 @@ final class Sealing {
           StandardCharsets.UTF_8));
     }
     return b.build();
+  }
+
+  /** A kv answer as the node reads it; {@code legacyPlain}: the value was stored unsealed (see {@link #openKv}). */
+  record OpenedKv(KvResult result, boolean legacyPlain) {}
+
+  /**
+   * Opens the value of kv {@code key}. A sealed value (it starts with the sealed format's version
+   * byte, 0x01) must authenticate under this key, else {@link StateSealer.SealedDataException}:
+   * another seed, altered bytes, or a value moved from another key. A value that does not start
+   * with 0x01 was written by a build from before kv sealing (its only writer stored text lines,
+   * {@code <node id hex> host:port}) or by a client without a seed: it is returned as stored and
+   * flagged, and is sealed the next time it is written. Every value a sealing client writes starts
+   * with 0x01, so a sealed value is never returned unopened.
+   */
+  static OpenedKv openKv(StateSealer s, String key, KvResult r) {
+    if (!r.getFound()) return new OpenedKv(r, false);
+    ByteString stored = r.getRecord().getValue();
+    if (!StateSealer.startsSealed(stored)) return new OpenedKv(r, true);
+    byte[] plain = s.open(stored.toByteArray(), StateSealer.kvAad(key), "the value of kv '" + key + "'");
+    return new OpenedKv(r.toBuilder().setRecord(r.getRecord().toBuilder().setValue(ByteString.copyFrom(plain))).build(),
+        false);
   }
 
   /** Opens whatever sealed data a query's answer carries: startup state, ledger events, a payment. */

@@ -19,9 +19,11 @@ import org.bouncycastle.crypto.params.HKDFParameters;
 /**
  * Seals channel state at rest: AES-256-GCM under a key derived from the node seed (HKDF-SHA256,
  * BouncyCastle), so the Raft log, the RocksDB files and snapshots on every replica hold only
- * ciphertext of ChannelMonitors, monitor updates, the ChannelManager, and the payment ledger's
- * preimages and descriptions. The associated data names what a blob is (kind, channel and update
- * id, or direction and payment hash): a blob moved to another record fails to open.
+ * ciphertext of ChannelMonitors, monitor updates, the ChannelManager, the payment ledger's
+ * preimages and descriptions, and the values of the replicated kv space (peer addresses). The
+ * associated data names what a blob is (kind, channel and update id, direction and payment hash,
+ * or kv key): a blob moved to another record fails to open. Kv keys themselves stay plaintext:
+ * the state machine looks records up by key and CommandValidator checks them.
  *
  * <p>Format: {@code 0x01 || nonce (12 bytes, random) || ciphertext || tag (16 bytes)}. The key
  * depends on the seed only (not on the cluster id), so a backup restored into a new cluster with
@@ -157,6 +159,21 @@ public final class StateSealer {
   private static byte[] paymentAad(byte kind, PaymentDirection direction, ByteString paymentHash) {
     byte[] hash = paymentHash.toByteArray();
     return ByteBuffer.allocate(2 + 4 + hash.length).put(kind).put(VERSION).putInt(direction.getNumber()).put(hash).array();
+  }
+
+  /**
+   * A value of the replicated kv space, bound to its key: a sealed value copied under another key
+   * does not open. Not bound to the version: the version is assigned by the state machine when the
+   * put is applied, after the value was sealed.
+   */
+  static byte[] kvAad(String key) {
+    byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(2 + k.length).put((byte) 'K').put(VERSION).put(k).array();
+  }
+
+  /** Whether {@code stored} starts like a sealed blob (the format's version byte); see Sealing#openKv. */
+  static boolean startsSealed(com.google.protobuf.ByteString stored) {
+    return !stored.isEmpty() && stored.byteAt(0) == VERSION;
   }
 
   /** Length of the sealed form of {@code plainBytes} bytes. */

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Channel state and the ledger's preimages and descriptions committed by a sealing client are
- * ciphertext in every replica's Raft log, RocksDB files and snapshots; the same client reads them
+ * Channel state, the ledger's preimages and descriptions, and kv values committed by a sealing
+ * client are ciphertext in every replica's Raft log, RocksDB files and snapshots; the same client reads them
  * back in plaintext. The control (bytes committed
  * without sealing are found by the same search) shows the search would see them.
  */
@@ -117,10 +117,37 @@ class SealedAtRestTest {
       StartupState raw = plain.startupState().get(30, TimeUnit.SECONDS);
       assertThat(new String(raw.getManager().toByteArray(), StandardCharsets.US_ASCII)).doesNotContain("SECRET");
 
+      // The kv space: the peer list (node id and address) as LeaderNode keeps it.
+      String peers = "02SECRET-PEER-NODE-ID SECRET-PEER-HOST.example:9735\n";
+      assertThat(sealed.commit(e, List.of(Ops.putKv("peers/index", peers.getBytes(StandardCharsets.UTF_8),
+          java.util.OptionalLong.of(0)))).get(30, TimeUnit.SECONDS)).isInstanceOf(CommitOutcome.Committed.class);
+      var kv = sealed.kv("peers/index").get(30, TimeUnit.SECONDS);
+      assertThat(kv.getRecord().getValue().toStringUtf8()).isEqualTo(peers);
+      assertThat(kv.getRecord().getVersion()).isEqualTo(1);
+      var rawKv = plain.kv("peers/index").get(30, TimeUnit.SECONDS);
+      assertThat(rawKv.getRecord().getValue().size()).isEqualTo(StateSealer.sealedSize(peers.length()));
+      assertThat(rawKv.getRecord().getValue().toStringUtf8()).doesNotContain("SECRET");
+      // Compare-and-set still works on sealed values (versions are the store's, not sealed).
+      assertThat(sealed.commit(e, List.of(Ops.putKv("peers/index", peers.getBytes(StandardCharsets.UTF_8),
+          java.util.OptionalLong.of(0)))).get(30, TimeUnit.SECONDS)).isInstanceOf(CommitOutcome.Conflict.class);
+      // A sealed value copied under another key (by a client without the seed) does not open there.
+      assertThat(plain.commit(e, List.of(Ops.putKv("peers/moved", rawKv.getRecord().getValue().toByteArray(),
+          java.util.OptionalLong.empty()))).get(30, TimeUnit.SECONDS)).isInstanceOf(CommitOutcome.Committed.class);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> sealed.kv("peers/moved").get(30, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(StateSealer.SealedDataException.class)
+          .hasMessageContaining("the value of kv 'peers/moved' does not open");
+      // A value stored unsealed (an older build, a client without the seed) is read as stored.
+      assertThat(plain.commit(e, List.of(Ops.putKv("peers/legacy", "02ab 10.1.2.3:9735\n".getBytes(StandardCharsets.UTF_8),
+          java.util.OptionalLong.empty()))).get(30, TimeUnit.SECONDS)).isInstanceOf(CommitOutcome.Committed.class);
+      assertThat(sealed.kv("peers/legacy").get(30, TimeUnit.SECONDS).getRecord().getValue().toStringUtf8())
+          .isEqualTo("02ab 10.1.2.3:9735\n");
+
       // Control: the same kind of record committed without sealing.
       CommitOutcome control = plain.commit(e, List.of(Ops.putBaseMonitor(ReplicatedStoreTest.channel(2), 0,
           marked("PLAIN-CONTROL-BYTES", 4096)), Ops.recordPayment(inbound.clone().setPaymentHash(ByteString.copyFrom(
-              new byte[32])).setStatus(PaymentStatus.PENDING).setDescription("PLAIN-CONTROL-DESCRIPTION").build())))
+              new byte[32])).setStatus(PaymentStatus.PENDING).setDescription("PLAIN-CONTROL-DESCRIPTION").build()),
+          Ops.putKv("control/plain", "PLAIN-CONTROL-KV-VALUE".getBytes(StandardCharsets.US_ASCII),
+              java.util.OptionalLong.empty())))
           .get(30, TimeUnit.SECONDS);
       assertThat(control).isInstanceOf(CommitOutcome.Committed.class);
       c.awaitApplied(((CommitOutcome.Committed) control).logIndex());
@@ -129,8 +156,12 @@ class SealedAtRestTest {
       assertThat(filesContaining(c.base, "PLAIN-CONTROL-BYTES")).as("the search sees unsealed bytes").isNotEmpty();
       assertThat(filesContaining(c.base, "PLAIN-CONTROL-DESCRIPTION")).as("the search sees an unsealed ledger record")
           .isNotEmpty();
+      assertThat(filesContaining(c.base, "PLAIN-CONTROL-KV-VALUE")).as("the search sees an unsealed kv value")
+          .isNotEmpty();
+      assertThat(filesContaining(c.base, "peers/index")).as("kv keys stay plaintext (the search sees them)")
+          .isNotEmpty();
       for (String secret : List.of("SECRET-MONITOR-BYTES", "SECRET-UPDATE-BYTES", "SECRET-MANAGER-BYTES",
-          "SECRET-PREIMAGE-BYTES", "SECRET-DESCRIPTION-TEXT")) {
+          "SECRET-PREIMAGE-BYTES", "SECRET-DESCRIPTION-TEXT", "SECRET-PEER-NODE-ID", "SECRET-PEER-HOST")) {
         assertThat(filesContaining(c.base, secret)).as("files holding %s", secret).isEmpty();
       }
 

@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,6 +39,17 @@ import org.slf4j.LoggerFactory;
  * begin means "not known yet" (AcquireEpoch in flight); its end record names the epoch won.
  * Cost: two short write(2) calls per act (a few microseconds each against milliseconds per
  * commit); nothing is written while the node is idle.
+ *
+ * <p>Rotation: once the file holds {@code maxFileBytes}, the next record first renames it to
+ * {@code serving-journal.1} (the older ones to {@code .2} ... {@code .<keepFiles>}, the oldest
+ * beyond that deleted) and opens a new file, which starts with a {@code rotated} record and the
+ * begin records of the acts still in flight, restated ({@code restated=yes}, their original
+ * {@code mono}), so that every end record finds its begin even after older files are deleted.
+ * Read the files oldest first: {@code serving-journal.<keepFiles>} ... {@code .1}, then
+ * {@code serving-journal}. A rotation is a few renames and an open on the acting thread, once per
+ * {@code maxFileBytes}; no record is buffered and nothing is fsynced. If a rotation fails (the
+ * directory not writable, say) the journal keeps appending to the file it has, says so once, and
+ * tries again after another sixteenth of {@code maxFileBytes}.
  */
 public final class ServingJournal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ServingJournal.class);
@@ -55,16 +67,37 @@ public final class ServingJournal implements AutoCloseable {
     }
   }
 
-  private static final ServingJournal DISABLED = new ServingJournal(null, null);
+  /** Default size at which the file is rotated (as reference.conf's node.serving-journal-max-file-bytes). */
+  public static final long DEFAULT_MAX_FILE_BYTES = 64L << 20;
+  /** Default number of rotated files kept (as reference.conf's node.serving-journal-keep-files). */
+  public static final int DEFAULT_KEEP_FILES = 15;
 
-  private final FileChannel file; // null when disabled
+  private static final ServingJournal DISABLED = new ServingJournal(null, null, "", Long.MAX_VALUE, 1, 0);
+
   private final Path path;
+  private final String replicaId;
+  private final long maxFileBytes;
+  private final int keepFiles;
   private final AtomicLong nextAct = new AtomicLong(1);
   private final AtomicBoolean closed = new AtomicBoolean();
+  // Guarded by this (every record is written under the lock):
+  private FileChannel file; // null when disabled
+  /** Bytes in the current file (its size at open plus what this process wrote). */
+  private long written;
+  /** Size of the current file at which the next record first rotates. */
+  private long rotateAt;
+  /** Begin records of the acts without an end yet, by act id: restated at the top of a new file. */
+  private final java.util.Map<Long, String> inFlight = new java.util.LinkedHashMap<>();
+  private boolean rotationFailureReported;
 
-  private ServingJournal(FileChannel file, Path path) {
+  private ServingJournal(FileChannel file, Path path, String replicaId, long maxFileBytes, int keepFiles, long written) {
     this.file = file;
     this.path = path;
+    this.replicaId = replicaId;
+    this.maxFileBytes = maxFileBytes;
+    this.keepFiles = keepFiles;
+    this.written = written;
+    this.rotateAt = maxFileBytes;
   }
 
   /** A journal that records nothing (node.serving-journal = off, unit tests). */
@@ -72,20 +105,38 @@ public final class ServingJournal implements AutoCloseable {
     return DISABLED;
   }
 
+  /** {@link #open(Path, String, long, int)} with the default rotation (64 MiB, 15 rotated files kept). */
+  public static ServingJournal open(Path dataDir, String replicaId) throws IOException {
+    return open(dataDir, replicaId, DEFAULT_MAX_FILE_BYTES, DEFAULT_KEEP_FILES);
+  }
+
   /**
    * Opens (creates) {@code <dataDir>/serving-journal} for appending and writes the {@code start}
-   * record of this process.
+   * record of this process (after a rotation, if the file is already {@code maxFileBytes} long).
+   *
+   * @param maxFileBytes size at which the file is rotated (at least 1)
+   * @param keepFiles rotated files kept, {@code serving-journal.1} (newest) to {@code .<keepFiles>} (at least 1)
    */
-  public static ServingJournal open(Path dataDir, String replicaId) throws IOException {
+  public static ServingJournal open(Path dataDir, String replicaId, long maxFileBytes, int keepFiles) throws IOException {
+    if (maxFileBytes < 1 || keepFiles < 1) {
+      throw new IllegalArgumentException("serving journal rotation needs a positive size and at least one kept file,"
+          + " got " + maxFileBytes + " bytes and " + keepFiles + " files");
+    }
     Files.createDirectories(dataDir);
     Path p = dataDir.resolve(FILE_NAME);
     FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-    ServingJournal j = new ServingJournal(ch, p);
+    ServingJournal j;
     try {
-      j.write("start pid=" + ProcessHandle.current().pid() + " mono=" + System.nanoTime() + " wall=" + Instant.now()
-          + " replica=" + replicaId);
-    } catch (UncheckedIOException e) {
+      j = new ServingJournal(ch, p, replicaId, maxFileBytes, keepFiles, ch.size());
+    } catch (IOException e) {
       ch.close();
+      throw e;
+    }
+    try {
+      j.record("start pid=" + ProcessHandle.current().pid() + " mono=" + System.nanoTime() + " wall=" + Instant.now()
+          + " replica=" + replicaId, 0, 0);
+    } catch (UncheckedIOException e) {
+      j.close();
       throw new IOException("cannot write the serving journal " + p + ": " + e.getCause().getMessage()
           + " — check that the data directory is writable and not full", e.getCause());
     }
@@ -110,8 +161,8 @@ public final class ServingJournal implements AutoCloseable {
   public Act begin(Kind kind, long epoch) {
     if (file == null) return Act.NONE;
     long id = nextAct.getAndIncrement();
-    write("begin act=" + id + " kind=" + kind.word + " epoch=" + epoch + " mono=" + System.nanoTime() + " wall="
-        + Instant.now());
+    record("begin act=" + id + " kind=" + kind.word + " epoch=" + epoch + " mono=" + System.nanoTime() + " wall="
+        + Instant.now(), id, 0);
     return new Act(this, id, epoch);
   }
 
@@ -138,7 +189,7 @@ public final class ServingJournal implements AutoCloseable {
     public void endAs(long epoch) {
       if (journal == null || !ended.compareAndSet(false, true)) return;
       try {
-        journal.write("end act=" + id + " epoch=" + epoch + " mono=" + System.nanoTime() + " wall=" + Instant.now());
+        journal.record("end act=" + id + " epoch=" + epoch + " mono=" + System.nanoTime() + " wall=" + Instant.now(), 0, id);
       } catch (UncheckedIOException e) {
         // The act is over but unrecorded: the journal stays conservative (the act counts as
         // lasting until this process ends), so this is only worth a warning.
@@ -147,25 +198,86 @@ public final class ServingJournal implements AutoCloseable {
     }
   }
 
-  private void write(String line) {
+  /**
+   * Appends one record with one write(2) under the lock (O_APPEND): records never interleave, and
+   * a SIGKILL after write returns cannot lose the record (it is in the page cache). Rotates first
+   * when the file is full. {@code begins}/{@code ends}: the act this record begins or ends (0: none).
+   */
+  private synchronized void record(String line, long begins, long ends) {
     if (closed.get()) throw new UncheckedIOException(new IOException("serving journal " + path + " is closed"));
+    if (written >= rotateAt) rotate();
+    append(line);
+    if (begins != 0) inFlight.put(begins, line);
+    if (ends != 0) inFlight.remove(ends);
+  }
+
+  private void append(String line) {
     ByteBuffer b = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.US_ASCII));
     try {
-      // One write(2) per record under the lock (O_APPEND): records never interleave, and a
-      // SIGKILL after write returns cannot lose the record (it is in the page cache).
-      synchronized (this) {
-        while (b.hasRemaining()) file.write(b);
-      }
+      while (b.hasRemaining()) written += file.write(b);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Path of rotated file {@code k} (1 = newest). */
+  public static Path rotatedFile(Path current, int k) {
+    return current.resolveSibling(current.getFileName() + "." + k);
+  }
+
+  /**
+   * Renames the full file to {@code .1} (shifting the older ones, dropping the oldest), opens a new
+   * one and writes its {@code rotated} record and the restated begins. Under the lock. A failed
+   * rename or open leaves the journal appending where it was; a failed write of the new file's
+   * first records throws like any record write.
+   */
+  private void rotate() {
+    FileChannel next;
+    try {
+      // No file at the path: an earlier rotation renamed it but could not open the new one (the
+      // open file is .1 then), or it was removed by hand. Only open a new file: shifting again
+      // would push .1 down and drop the oldest file at every retry.
+      if (Files.exists(path)) {
+        Files.deleteIfExists(rotatedFile(path, keepFiles));
+        for (int k = keepFiles - 1; k >= 1; k--) {
+          Path from = rotatedFile(path, k);
+          if (Files.exists(from)) Files.move(from, rotatedFile(path, k + 1), StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(path, rotatedFile(path, 1), StandardCopyOption.ATOMIC_MOVE);
+      }
+      // If this open fails, the records go on into the open file, now named .1: still in order.
+      next = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    } catch (IOException | RuntimeException e) {
+      rotateAt = written + Math.max(maxFileBytes / 16, 1);
+      if (!rotationFailureReported) {
+        rotationFailureReported = true;
+        LOG.warn("could not rotate the serving journal {} ({}); it keeps growing in the file it has — check that"
+            + " the data directory is writable; rotation is tried again as it grows", path, e.toString());
+      }
+      return;
+    }
+    FileChannel old = file;
+    file = next;
+    written = 0;
+    rotateAt = maxFileBytes;
+    rotationFailureReported = false;
+    try {
+      old.close();
+    } catch (IOException e) {
+      LOG.debug("closing the rotated serving journal: {}", e.toString());
+    }
+    append("rotated pid=" + ProcessHandle.current().pid() + " mono=" + System.nanoTime() + " wall=" + Instant.now()
+        + " replica=" + replicaId + " previous=" + rotatedFile(path, 1).getFileName());
+    for (String begin : inFlight.values()) append(begin + " restated=yes");
   }
 
   @Override
   public void close() {
     if (file == null || !closed.compareAndSet(false, true)) return;
     try {
-      file.close();
+      synchronized (this) {
+        file.close();
+      }
     } catch (IOException e) {
       LOG.debug("closing the serving journal: {}", e.toString());
     }

@@ -113,8 +113,10 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     // gated committer's, the node's and the JVM's, all scraped at GET /metrics.
     this.metrics = new NodeMetrics();
     // Before the replica starts: its start record must precede every act of this process.
-    this.journal = config.node() == null || config.node().servingJournal()
-        ? ServingJournal.open(config.dataDir(), config.replicaId()) : ServingJournal.disabled();
+    this.journal = config.node() == null ? ServingJournal.open(config.dataDir(), config.replicaId())
+        : config.node().servingJournal() ? ServingJournal.open(config.dataDir(), config.replicaId(),
+            config.node().servingJournalMaxFileBytes(), config.node().servingJournalKeepFiles())
+        : ServingJournal.disabled();
     StoreMetrics storeMetrics = new StoreMetrics(metrics.registry());
     this.replica = ReplicaServer.start(config, storeMetrics, Map.of(), join);
     this.store = new RaftStoreClient(RaftGroups.group(config), RaftTuning.properties(config.raft(), config.snapshot(), Map.of()),

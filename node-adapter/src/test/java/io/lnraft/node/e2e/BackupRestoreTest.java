@@ -12,6 +12,7 @@ import io.lnraft.config.ReplicaConfig;
 import io.lnraft.node.cli.LnraftCli;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -163,9 +164,50 @@ class BackupRestoreTest {
     assertThat(end.get("local_balance_msat").asLong()).isEqualTo(before.get("local_balance_msat").asLong() + 4_000);
     assertThat(NodeCluster.checkFeed(c.cp)).as("counterparty feed has no channel_closed (checked inside)").isNotNull();
     assertThat(c.rpc.getRawMempool()).as("nothing broadcast (no force-close)").isEmpty();
+    // The peer list (kv peers/index: "<node id hex> host:port") is sealed at rest: neither the
+    // original cluster (written by LeaderNode) nor the restored one (written by the restore) holds
+    // the counterparty's node id in hex in any Raft log, snapshot or RocksDB file.
+    String cpHex = c.cp.ok("GET", "/v1/info", null).get("node_id").asText();
+    assertThat(cpHex).hasSize(66);
+    List<Path> stores = new ArrayList<>();
+    for (ReplicaConfig rc : c.layout.configs()) stores.add(rc.dataDir());
+    for (ReplicaConfig rc : fresh.configs()) stores.add(rc.dataDir());
+    assertThat(filesContaining(stores, cpHex)).as("store files holding the peer's node id in plaintext").isEmpty();
     System.out.printf("backup-restore: channel+payments %d ms, loss %d ms, fresh store up %d ms, restore %d ms, restored node serving %d ms,"
         + " total %d ms; %s%n", openedMs, lostMs, (restoreStart - storeStart) / 1_000_000, restoreMs, servingMs, msSince(t0),
         rest.out().strip().lines().findFirst().orElse(""));
+  }
+
+  /** Files under {@code <data-dir>/raft} and {@code <data-dir>/state} of each data dir whose bytes contain {@code needle}. */
+  private static List<Path> filesContaining(List<Path> dataDirs, String needle) throws IOException {
+    byte[] n = needle.getBytes(StandardCharsets.US_ASCII);
+    List<Path> hits = new ArrayList<>();
+    for (Path d : dataDirs) {
+      for (Path root : List.of(d.resolve("raft"), d.resolve("state"))) {
+        if (!Files.isDirectory(root)) continue;
+        List<Path> files;
+        try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
+          files = walk.filter(Files::isRegularFile).toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+          continue; // a directory removed meanwhile (RocksDB, snapshots of a running replica)
+        }
+        for (Path f : files) {
+          byte[] content;
+          try {
+            content = Files.readAllBytes(f);
+          } catch (IOException e) {
+            continue; // removed meanwhile
+          }
+          for (int i = 0; i + n.length <= content.length; i++) {
+            if (java.util.Arrays.equals(content, i, i + n.length, n, 0, n.length)) {
+              hits.add(f);
+              break;
+            }
+          }
+        }
+      }
+    }
+    return hits;
   }
 
   private static NodeProcess readyLeader(List<NodeProcess> ps) {

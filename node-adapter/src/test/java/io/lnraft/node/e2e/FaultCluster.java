@@ -344,6 +344,12 @@ public final class FaultCluster implements AutoCloseable {
       try {
         Path to = Files.createDirectories(Path.of("target", "e2e-logs", name)).resolve(r + ".serving-journal");
         if (Files.exists(journal(r))) Files.copy(journal(r), to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        for (int k = 1; k <= 1000; k++) { // rotated files, if the journal was rotated (keep-files is at most 1000)
+          Path rotated = ServingJournal.rotatedFile(journal(r), k);
+          if (Files.exists(rotated)) {
+            Files.copy(rotated, to.resolveSibling(to.getFileName() + "." + k), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          }
+        }
       } catch (Exception e) {
         System.out.println("could not keep the serving journal of " + r + ": " + e);
       }

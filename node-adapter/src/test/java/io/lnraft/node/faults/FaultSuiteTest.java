@@ -254,7 +254,7 @@ class FaultSuiteTest {
   /** CLOCK_MONOTONIC of the last act begun in a journal (Long.MIN_VALUE if none). */
   private static long lastActBegin(Path journal) throws Exception {
     long last = Long.MIN_VALUE;
-    for (ServingJournalChecker.Interval i : ServingJournalChecker.parse("x", Files.readAllLines(journal))) {
+    for (ServingJournalChecker.Interval i : ServingJournalChecker.parse("x", ServingJournalChecker.readJournal(journal))) {
       last = Math.max(last, i.begin());
     }
     return last;

@@ -18,7 +18,10 @@ import java.util.Map;
  * record (written after). An act with no end record lasts until the next {@code start} or {@code
  * died} record of the same journal (the process cannot act after it died; {@code died} is
  * appended by the test harness once it saw the process exit), or for ever if there is none.
- * All times are CLOCK_MONOTONIC, comparable between processes of one machine.
+ * All times are CLOCK_MONOTONIC, comparable between processes of one machine. A journal that was
+ * rotated is read oldest file first ({@code serving-journal.N} ... {@code .1}, then
+ * {@code serving-journal}); a {@code rotated} record ends nothing (same process), and the begins
+ * it restates carry their original act id and time.
  *
  * <p>One overlap is allowed, by Raft's log order rather than by time: a {@code commit} act of an
  * OLDER epoch overlapping any act of a newer epoch. The older entry either lands in the log before
@@ -75,11 +78,44 @@ final class ServingJournalChecker {
         StandardCharsets.US_ASCII, java.nio.file.StandardOpenOption.APPEND);
   }
 
-  /** Checks the journals, replica id -> journal file (missing files count as no acts). */
+  /**
+   * The files of one journal, oldest first: its rotated files {@code <name>.N} ... {@code <name>.1}
+   * (by number, gaps allowed), then {@code <name>} itself if it exists.
+   */
+  static List<Path> filesOldestFirst(Path journal) throws IOException {
+    Path dir = journal.toAbsolutePath().getParent();
+    String name = journal.getFileName().toString();
+    java.util.TreeMap<Long, Path> rotated = new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
+    if (Files.isDirectory(dir)) {
+      try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          String n = f.getFileName().toString();
+          if (n.startsWith(name + ".") && n.substring(name.length() + 1).matches("[1-9][0-9]{0,8}")) {
+            rotated.put(Long.parseLong(n.substring(name.length() + 1)), f);
+          }
+        }
+      }
+    }
+    List<Path> out = new ArrayList<>(rotated.values());
+    if (Files.exists(journal)) out.add(journal);
+    return out;
+  }
+
+  /** The records of one journal, its rotated files first (oldest first). */
+  static List<String> readJournal(Path journal) throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (Path f : filesOldestFirst(journal)) lines.addAll(Files.readAllLines(f, StandardCharsets.US_ASCII));
+    return lines;
+  }
+
+  /**
+   * Checks the journals, replica id -> journal file (its rotated files {@code .1}, {@code .2} ...
+   * next to it are read too, oldest first; missing files count as no acts).
+   */
   static Result check(Map<String, Path> journals) throws IOException {
     List<Interval> all = new ArrayList<>();
     for (Map.Entry<String, Path> e : journals.entrySet()) {
-      if (Files.exists(e.getValue())) all.addAll(parse(e.getKey(), Files.readAllLines(e.getValue(), StandardCharsets.US_ASCII)));
+      all.addAll(parse(e.getKey(), readJournal(e.getValue())));
     }
     all.sort((x, y) -> Long.compare(x.begin(), y.begin()));
     List<Overlap> overlaps = new ArrayList<>();
@@ -124,10 +160,16 @@ final class ServingJournalChecker {
           open.clear();
           if (type.equals("start")) incarnation++;
         }
+        // A rotation continues the same process: nothing ends there. The begins restated after it
+        // are those of acts still in flight (the same act id and mono as their first record).
+        case "rotated" -> { }
         case "begin" -> open.put(Long.parseLong(f.get("act")), f);
         case "end" -> {
           Map<String, String> b = open.remove(Long.parseLong(f.get("act")));
-          if (b == null) throw new IllegalStateException(replica + ": end without begin: " + line);
+          if (b == null) {
+            throw new IllegalStateException(replica + ": end without begin: " + line + " (a rotated journal file"
+                + " missing in the middle? every file restates the begins of the acts in flight when it was started)");
+          }
           out.add(interval(replica, incarnation, Long.parseLong(f.get("act")), b, Long.parseLong(f.get("epoch")), mono, "end"));
         }
         default -> throw new IllegalStateException(replica + ": unknown serving journal record: " + line);

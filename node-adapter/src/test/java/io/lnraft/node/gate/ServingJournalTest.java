@@ -99,6 +99,103 @@ class ServingJournalTest {
     }
   }
 
+  private List<String> linesOf(Path p) throws Exception {
+    return Files.readAllLines(p, StandardCharsets.US_ASCII);
+  }
+
+  @Test
+  void rotatesBySizeKeepsTheNewestFilesAndRestatesActsInFlight() throws Exception {
+    Path current = dir.resolve(ServingJournal.FILE_NAME);
+    try (ServingJournal j = ServingJournal.open(dir, "r1", 1000, 3)) {
+      ServingJournal.Act longAct = j.begin(ServingJournal.Kind.COMMIT, 4); // act 1, open across rotations
+      String longBegin = linesOf(current).get(1);
+      for (int i = 0; i < 30; i++) j.begin(ServingJournal.Kind.RELEASE, 4).end(); // ~180 B per act: 5+ files
+      assertThat(ServingJournal.rotatedFile(current, 1)).exists();
+      assertThat(ServingJournal.rotatedFile(current, 3)).exists();
+      assertThat(ServingJournal.rotatedFile(current, 4)).as("only 3 rotated files are kept").doesNotExist();
+      for (Path f : List.of(current, ServingJournal.rotatedFile(current, 1), ServingJournal.rotatedFile(current, 2))) {
+        List<String> lines = linesOf(f);
+        // Every new file: the rotated record, then the begin of the act still in flight, as first written.
+        assertThat(lines.get(0)).startsWith("rotated pid=" + ProcessHandle.current().pid() + " mono=")
+            .contains(" replica=r1 previous=serving-journal.1");
+        assertThat(lines.get(1)).isEqualTo(longBegin + " restated=yes");
+      }
+      for (int k = 1; k <= 3; k++) {
+        long size = Files.size(ServingJournal.rotatedFile(current, k));
+        // Rotated once full: at least the limit, at most the limit plus one record.
+        assertThat(size).as("size of serving-journal.%d", k).isBetween(1000L, 1000L + 200);
+      }
+      longAct.end();
+      // After its end, the next file no longer restates it.
+      for (int i = 0; i < 12; i++) j.begin(ServingJournal.Kind.RELEASE, 4).end();
+      List<String> last = linesOf(current);
+      assertThat(last.get(0)).startsWith("rotated ");
+      assertThat(last).noneMatch(l -> l.startsWith("begin act=1 "));
+    }
+    // A new process on a full file rotates before its start record.
+    Files.writeString(current, "x".repeat(1000), java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+    try (ServingJournal j = ServingJournal.open(dir, "r1", 1000, 3)) {
+      assertThat(linesOf(ServingJournal.rotatedFile(current, 1))).containsExactly("x".repeat(1000));
+      assertThat(linesOf(current).get(0)).startsWith("rotated ");
+      assertThat(linesOf(current).get(1)).startsWith("start pid=");
+    }
+  }
+
+  @Test
+  void aFailedRotationKeepsRecordingInTheCurrentFileAndRetriesLater() throws Exception {
+    Path current = dir.resolve(ServingJournal.FILE_NAME);
+    // The oldest slot is a non-empty directory: deleting it, and so the rotation, fails.
+    Path blocker = Files.createDirectories(ServingJournal.rotatedFile(current, 2));
+    Files.writeString(blocker.resolve("keep"), "x");
+    try (ServingJournal j = ServingJournal.open(dir, "r1", 1000, 2)) {
+      for (int i = 0; i < 20; i++) j.begin(ServingJournal.Kind.COMMIT, 1).end(); // no act refused
+      assertThat(Files.size(current)).as("still growing in place").isGreaterThan(3000);
+      assertThat(ServingJournal.rotatedFile(current, 1)).doesNotExist();
+      Files.delete(blocker.resolve("keep"));
+      Files.delete(blocker);
+      for (int i = 0; i < 3; i++) j.begin(ServingJournal.Kind.COMMIT, 1).end();
+      assertThat(ServingJournal.rotatedFile(current, 1)).as("rotated once possible again").exists();
+      assertThat(linesOf(current).get(0)).startsWith("rotated ");
+    }
+  }
+
+  @Test
+  void aRotationWithNoFileAtThePathOpensANewOneWithoutShiftingTheOlderFiles() throws Exception {
+    Path current = dir.resolve(ServingJournal.FILE_NAME);
+    try (ServingJournal j = ServingJournal.open(dir, "r1", 1000, 3)) {
+      Files.writeString(ServingJournal.rotatedFile(current, 1), "older\n");
+      Files.delete(current); // as after a rename whose new file could not be opened (or removed by hand)
+      for (int i = 0; i < 8; i++) j.begin(ServingJournal.Kind.COMMIT, 1).end();
+      assertThat(current).as("a new file at the path").exists();
+      assertThat(linesOf(current).get(0)).startsWith("rotated ");
+      assertThat(linesOf(ServingJournal.rotatedFile(current, 1))).as("not shifted").containsExactly("older");
+      assertThat(ServingJournal.rotatedFile(current, 2)).doesNotExist();
+    }
+  }
+
+  @Test
+  void badRotationSettingsAreRefused() {
+    assertThatThrownBy(() -> ServingJournal.open(dir, "r1", 0, 3)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("positive size");
+    assertThatThrownBy(() -> ServingJournal.open(dir, "r1", 1000, 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at least one kept file");
+  }
+
+  /** Cost with rotation every 64 KiB (about 380 acts per file): printed, bounded loosely like the above. */
+  @Test
+  void rotationKeepsAnActInMicroseconds() throws Exception {
+    try (ServingJournal j = ServingJournal.open(dir, "r1", 64 << 10, 3)) {
+      for (int i = 0; i < 2_000; i++) j.begin(ServingJournal.Kind.COMMIT, 1).end(); // warm-up
+      int n = 20_000;
+      long t0 = System.nanoTime();
+      for (int i = 0; i < n; i++) j.begin(ServingJournal.Kind.COMMIT, 1).end();
+      double micros = (System.nanoTime() - t0) / 1000.0 / n;
+      System.out.printf("serving journal with 64 KiB rotation: %.1f us per act (begin + end)%n", micros);
+      assertThat(micros).as("microseconds per act").isLessThan(500);
+      assertThat(ServingJournal.rotatedFile(dir.resolve(ServingJournal.FILE_NAME), 3)).exists();
+    }
+  }
+
   /** Child process for {@link #aBeginRecordSurvivesSigkill}: opens the journal, begins an act, waits to be killed. */
   public static final class JournalWriter {
     public static void main(String[] args) throws Exception {
