@@ -181,7 +181,12 @@ public final class ClusterCertificates {
     List<String> problems = new ArrayList<>();
     String caKey = keyPrefix + ".ca-file";
     X509TrustManager trust = null;
-    if (tls.caFile().isPresent()) {
+    if (tls.caFile().isPresent() && !Files.isRegularFile(tls.caFile().get())) {
+      problems.add(caKey + ": file " + tls.caFile().get() + " does not exist — write the path of the PEM certificate of"
+          + " the CA that issued the API certificates (init-cluster's: ca-file = \"tls/ca.crt\"), or remove ca-file to"
+          + " trust " + clusterCaKey + " (else the JVM's trust store)");
+      return problems;
+    } else if (tls.caFile().isPresent()) {
       trust = readFor(problems, caKey, tls.caFile().get(), ClusterCertificates::trustManager);
     } else if (clusterCa.isPresent() && checkChain) {
       try {

@@ -106,7 +106,8 @@ class ApiTlsConfigTest {
   @Test
   void aMissingOrUnreadableCaFileIsNamed() throws IOException {
     assertThat(problemsWith(layout(), API_TLS + ", ca-file = \"tls/nope.crt\" }")).singleElement().asString()
-        .startsWith("lnraft.api.tls.ca-file:").contains("tls/nope.crt").contains("does not exist");
+        .startsWith("lnraft.api.tls.ca-file:").contains("tls/nope.crt").contains("does not exist")
+        .contains("ca-file = \"tls/ca.crt\"");
     LocalClusterLayout l = layout2();
     Files.writeString(l.dir().resolve("tls/junk.crt"), "not a certificate");
     assertThat(problemsWith(l, API_TLS + ", ca-file = \"tls/junk.crt\" }")).singleElement().asString()
