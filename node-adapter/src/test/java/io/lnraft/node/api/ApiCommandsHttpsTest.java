@@ -140,6 +140,28 @@ class ApiCommandsHttpsTest {
   }
 
   @Test
+  void withoutCaFileAndRaftTlsTheJvmTrustStoreDecidesAndRefusesAPrivateCa() throws Exception {
+    // A group without raft.tls: the commands fall back to the JVM's trust store, which does not
+    // hold init-cluster's private CA.
+    LocalClusterLayout plainRaft = LocalClusterLayout.generate(dir.resolve("plain"), 3,
+        LocalClusterLayout.Options.defaults().withTls(false));
+    LocalClusterLayout certs = LocalClusterLayout.generate(dir.resolve("certs"), 3);
+    Path tls = certs.dir().resolve("tls");
+    layout = plainRaft;
+    token = ApiToken.read(plainRaft.apiTokenFile());
+    assertThat(plainRaft.configs().get(0).raft().tls()).isEmpty();
+    RecordingNode node = new RecordingNode();
+    serve(0, node, true, Optional.of(new ApiTlsSettings(tls.resolve("r1.crt"), tls.resolve("r1.key"))));
+
+    Run run = lnraft("info", "--config", r1ConfWith("lnraft.api.tls { cert-file = \"" + tls.resolve("r1.crt")
+        + "\", key-file = \"" + tls.resolve("r1.key") + "\" }").toString());
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.err()).contains("not signed by a CA this client trusts (trusted: the JVM's default trust store)")
+        .contains("set lnraft.api.tls.ca-file");
+    assertThat(node.calls).isEmpty();
+  }
+
+  @Test
   void aServerCertificateForAnotherHostIsRefusedWithTheFix() throws Exception {
     Path tls = layout.dir().resolve("tls");
     Path certs = Files.createDirectories(dir.resolve("elsewhere"));
