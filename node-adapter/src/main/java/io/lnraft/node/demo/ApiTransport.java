@@ -139,8 +139,7 @@ public final class ApiTransport {
             + " and in this config", e);
       }
     } else if (has(e, java.io.EOFException.class) || root(e).contains("received no bytes")
-        || root(e).contains("Connection reset") || root(e).contains("Invalid status line")
-        || root(e).contains("closed locally")) {
+        || root(e).contains("Connection reset") || root(e).contains("Invalid status line")) {
       return new ApiTlsException(base + ": the connection closed without an HTTP answer — if the replica's API speaks"
           + " HTTPS (lnraft.api.tls in its config), add the same api.tls block to this config so the commands speak"
           + " HTTPS too (" + rootMessage(e) + ")", e);
