@@ -11,6 +11,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -33,6 +34,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -162,6 +166,120 @@ public final class ClusterCertificates {
     X509Certificate cert = certificateAndKey(problems, tls.certFile(), tls.keyFile(), keyPrefix);
     if (cert != null) validity(problems, cert, tls.certFile(), keyPrefix, "install a new certificate");
     return problems;
+  }
+
+  /**
+   * Why clients reading this configuration (the {@code lnraft} commands) would refuse this
+   * replica's own API certificate: the CA they trust ({@code ca-file}, else the cluster CA {@code
+   * clusterCa} of raft.tls) must accept the certificate chain of {@code cert-file} as a TLS server.
+   * An unreadable {@code ca-file} is always reported; the chain is checked only when {@code
+   * checkChain} (the server files themselves are usable). Without either CA (the JVM's trust store
+   * is used) nothing is checked here.
+   */
+  public static List<String> apiTrustProblems(ApiTlsSettings tls, Optional<Path> clusterCa, boolean checkChain,
+      String keyPrefix, String clusterCaKey) {
+    List<String> problems = new ArrayList<>();
+    String caKey = keyPrefix + ".ca-file";
+    X509TrustManager trust = null;
+    if (tls.caFile().isPresent() && !Files.isRegularFile(tls.caFile().get())) {
+      problems.add(caKey + ": file " + tls.caFile().get() + " does not exist — write the path of the PEM certificate of"
+          + " the CA that issued the API certificates (init-cluster's: ca-file = \"tls/ca.crt\"), or remove ca-file to"
+          + " trust " + clusterCaKey + " (else the JVM's trust store)");
+      return problems;
+    } else if (tls.caFile().isPresent()) {
+      trust = readFor(problems, caKey, tls.caFile().get(), ClusterCertificates::trustManager);
+    } else if (clusterCa.isPresent() && checkChain) {
+      try {
+        trust = trustManager(clusterCa.get());
+      } catch (IOException e) {
+        return problems; // raft.tls reports its own files
+      }
+    }
+    if (trust == null || !checkChain) return problems;
+    List<X509Certificate> chain;
+    try {
+      chain = readCertificates(tls.certFile());
+    } catch (IOException e) {
+      return problems; // reported by serverProblems
+    }
+    Optional<String> refused = refusal(trust, chain);
+    if (refused.isPresent() && tls.caFile().isPresent()) {
+      problems.add(caKey + ": " + tls.caFile().get() + " does not accept " + tls.certFile() + " as this replica's"
+          + " API certificate (" + refused.get() + ") — lnraft commands check the API against this CA; set"
+          + " ca-file to the CA that issued " + tls.certFile().getFileName() + " (init-cluster's: ca-file ="
+          + " \"tls/ca.crt\")");
+    } else if (refused.isPresent()) {
+      problems.add(keyPrefix + ".cert-file: " + tls.certFile() + " is not accepted by the cluster CA "
+          + clusterCa.get() + " (" + clusterCaKey + "; " + refused.get() + "), which lnraft commands check the API"
+          + " against when " + caKey + " is not set — add ca-file = \"/path/to/the CA that issued "
+          + tls.certFile().getFileName() + "\" to " + keyPrefix);
+    }
+    return problems;
+  }
+
+  /** Why {@code trust} would refuse {@code chain} from a TLS server; empty if it accepts it. */
+  private static Optional<String> refusal(X509TrustManager trust, List<X509Certificate> chain) {
+    String authType = chain.get(0).getPublicKey().getAlgorithm().equals("EC") ? "ECDHE_ECDSA" : "ECDHE_RSA";
+    try {
+      trust.checkServerTrusted(chain.toArray(X509Certificate[]::new), authType);
+      return Optional.empty();
+    } catch (CertificateException e) {
+      Throwable root = e;
+      while (root.getCause() != null) root = root.getCause();
+      return Optional.of(String.valueOf(root.getMessage()));
+    }
+  }
+
+  /**
+   * A trust manager that accepts server certificates issued by the CA certificate(s) in {@code
+   * caFile} (PEM; a bundle of several is fine) and nothing else. It checks the chain, validity
+   * and key usage; the host name is checked by the TLS client (endpoint identification).
+   *
+   * @throws IOException naming the file, if it is unreadable or holds no certificate
+   */
+  public static X509TrustManager trustManager(Path caFile) throws IOException {
+    List<X509Certificate> cas = readCertificates(caFile);
+    try {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      for (int i = 0; i < cas.size(); i++) store.setCertificateEntry("ca-" + i, cas.get(i));
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+      tmf.init(store);
+      for (TrustManager tm : tmf.getTrustManagers()) {
+        if (tm instanceof X509TrustManager x) return x;
+      }
+      throw new IOException("this JVM has no X.509 trust manager");
+    } catch (GeneralSecurityException e) {
+      throw new IOException(caFile + " cannot be used as a trust anchor (" + e.getMessage() + ")");
+    }
+  }
+
+  /** Every PEM certificate in {@code file}, in order (a chain or a CA bundle); never echoes the content. */
+  public static List<X509Certificate> readCertificates(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("file " + file + " does not exist — fix the path");
+    }
+    String text = Files.readString(file, StandardCharsets.US_ASCII);
+    Matcher m = PEM.matcher(text);
+    List<X509Certificate> certs = new ArrayList<>();
+    while (m.find()) {
+      if (!m.group(1).equals("CERTIFICATE")) continue;
+      byte[] der;
+      try {
+        der = Base64.getMimeDecoder().decode(m.group(2));
+      } catch (IllegalArgumentException e) {
+        throw new IOException(file + " holds a damaged PEM certificate block");
+      }
+      try (InputStream in = new java.io.ByteArrayInputStream(der)) {
+        certs.add((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in));
+      } catch (CertificateException e) {
+        throw new IOException(file + " holds an invalid X.509 certificate (" + e.getMessage() + ")");
+      }
+    }
+    if (certs.isEmpty()) {
+      throw new IOException(file + " holds no PEM block \"CERTIFICATE\" (-----BEGIN CERTIFICATE-----)");
+    }
+    return certs;
   }
 
   /** Reads a certificate and its private key (owner-only, and the certificate's); the certificate if readable. */

@@ -67,7 +67,7 @@ final class ConfigKeys {
       LEADER_LEASE, LEADER_LEASE_RATIO, REQUEST_TIMEOUT, MAX_ENTRY_BYTES, TLS);
   static final List<String> TLS_KEYS = List.of(CA_FILE, CERT_FILE, KEY_FILE);
   static final List<String> API_KEYS = List.of(TLS);
-  static final List<String> API_TLS_KEYS = List.of(CERT_FILE, KEY_FILE);
+  static final List<String> API_TLS_KEYS = List.of(CERT_FILE, KEY_FILE, CA_FILE);
   static final List<String> SNAPSHOT_KEYS = List.of(AUTO_TRIGGER, EVERY_ENTRIES, RETAIN);
   static final List<String> BITCOIND_KEYS = List.of(RPC_URL, RPC_COOKIE_FILE, RPC_USER, RPC_PASSWORD_FILE);
   static final List<String> NODE_KEYS = List.of(ALIAS, RECONNECT_INTERVAL, MAX_PEER_CONNECTIONS, API_MAX_BODY_BYTES,

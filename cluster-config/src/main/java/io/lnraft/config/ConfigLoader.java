@@ -152,6 +152,7 @@ public final class ConfigLoader {
       sb.append("    ").append(TLS).append(" {\n");
       line(sb, 3, CERT_FILE, quote(relative(base, t.certFile())));
       line(sb, 3, KEY_FILE, quote(relative(base, t.keyFile())));
+      t.caFile().ifPresent(f -> line(sb, 3, CA_FILE, quote(relative(base, f))));
       sb.append("    }\n");
       sb.append("  }\n");
     });

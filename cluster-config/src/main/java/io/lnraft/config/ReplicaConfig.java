@@ -103,6 +103,17 @@ public record ReplicaConfig(
             + " bitcoind { rpc-url = \"http://127.0.0.1:18443\", rpc-cookie-file = \"/path/to/.cookie\" }")));
   }
 
+  /**
+   * The CA file that clients of the operator API using this configuration trust (the {@code lnraft}
+   * commands): {@code api.tls.ca-file}, else {@code raft.tls.ca-file} (the cluster CA that signed
+   * init-cluster's replica certificates); empty with api.tls: the JVM's default trust store.
+   * Empty without api.tls (plain HTTP).
+   */
+  public Optional<Path> apiTrustedCaFile() {
+    if (apiTls.isEmpty()) return Optional.empty();
+    return apiTls.get().caFile().or(() -> raft.tls().map(TlsSettings::caFile));
+  }
+
   /** This replica's own endpoint. */
   public ReplicaEndpoint self() {
     return replicas.stream().filter(r -> r.id().equals(replicaId)).findFirst()

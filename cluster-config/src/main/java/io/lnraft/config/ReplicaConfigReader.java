@@ -115,7 +115,15 @@ final class ReplicaConfigReader {
           problems.addAll(ClusterCertificates.problems(raft.tls().get(), self.raft().host(), path(RAFT, TLS))));
     }
 
-    if (apiTls != null && apiTls.isPresent()) problems.addAll(ClusterCertificates.serverProblems(apiTls.get(), path(API, TLS)));
+    if (apiTls != null && apiTls.isPresent()) {
+      List<String> server = ClusterCertificates.serverProblems(apiTls.get(), path(API, TLS));
+      problems.addAll(server);
+      // The lnraft commands reading this file check the API's certificate against this CA: a CA
+      // that does not accept this replica's own certificate would make every call fail later.
+      Optional<Path> clusterCa = raft == null ? Optional.empty() : raft.tls().map(TlsSettings::caFile);
+      problems.addAll(ClusterCertificates.apiTrustProblems(apiTls.get(), clusterCa, server.isEmpty(), path(API, TLS),
+          path(RAFT, TLS, CA_FILE)));
+    }
 
     if (!problems.isEmpty()) return null;
     return new ReplicaConfig(clusterId, replicaId, network, replicas, dataDir, seedFile, apiTokenFile, raft,
@@ -322,13 +330,14 @@ final class ReplicaConfigReader {
     String key = path(API, TLS);
     if (!config.hasPathOrNull(key)) return Optional.empty();
     if (config.getIsNull(key) || config.getValue(key).valueType() != ConfigValueType.OBJECT) {
-      problems.add(key + ": must be an object — write tls { cert-file = ..., key-file = ... }");
+      problems.add(key + ": must be an object — write tls { cert-file = ..., key-file = ..., ca-file = ... (optional) }");
       return null;
     }
     Path cert = file(path(API, TLS, CERT_FILE), CERT_FILE + " = \"tls/api.crt\"");
     Path keyFile = file(path(API, TLS, KEY_FILE), KEY_FILE + " = \"tls/api.key\"");
-    if (cert == null || keyFile == null) return null;
-    return Optional.of(new ApiTlsSettings(cert, keyFile));
+    Optional<Path> caFile = optionalFilePath(path(API, TLS, CA_FILE));
+    if (cert == null || keyFile == null || caFile == null) return null;
+    return Optional.of(new ApiTlsSettings(cert, keyFile, caFile));
   }
 
   private Path file(String full, String example) {

@@ -126,7 +126,7 @@ class ConfigLoaderFuzzProperties {
     k.addAll(List.of("lnraft.raft", "lnraft.snapshot", "lnraft.node", "lnraft.bitcoind", "lnraft.raft.tls",
         "lnraft.raft.tls.ca-file", "lnraft.bitcoind.rpc-url", "lnraft.bitcoind.rpc-user",
         "lnraft.bitcoind.rpc-cookie-file", "lnraft.bitcoind.rpc-password-file", "lnraft.api", "lnraft.api.tls",
-        "lnraft.api.tls.cert-file", "lnraft.api.tls.key-file"));
+        "lnraft.api.tls.cert-file", "lnraft.api.tls.key-file", "lnraft.api.tls.ca-file"));
     return Arbitraries.of(k);
   }
 

@@ -7,6 +7,7 @@ import io.lnraft.config.ConfigLoader;
 import io.lnraft.config.ReplicaConfig;
 import io.lnraft.config.ReplicaEndpoint;
 import io.lnraft.node.demo.ApiClient;
+import io.lnraft.node.demo.ApiTransport;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,6 +23,9 @@ import picocli.CommandLine.Parameters;
  * Thin clients of the operator REST API: {@code info}, {@code invoice}, {@code pay},
  * {@code channels}, {@code peers}, {@code events}. They read the API addresses and the token from
  * a replica's config, ask whichever replica answers, and follow a follower's 503 to the leader.
+ * With {@code lnraft.api.tls} in that config they speak HTTPS and check each replica's certificate
+ * (chain against api.tls.ca-file, else raft.tls.ca-file, else the JVM's trust store; host name
+ * against the api address called), the redirect to the leader included.
  * Output is the API's JSON. The token is never printed.
  */
 final class ApiCommands {
@@ -35,30 +39,44 @@ final class ApiCommands {
     JsonNode call(String method, String path, Object body) throws Exception {
       ReplicaConfig cfg = ConfigLoader.load(config);
       String token = ApiToken.read(cfg.apiTokenFile());
+      // HTTPS with the config's api.tls (certificate and host name checked), plain HTTP without.
+      ApiTransport transport = ApiTransport.forConfig(cfg);
       List<String> addresses = new ArrayList<>();
       addresses.add(cfg.self().api().toString());
       for (ReplicaEndpoint r : cfg.replicas()) if (!addresses.contains(r.api().toString())) addresses.add(r.api().toString());
-      String lastError = "no replica answered";
-      for (int hop = 0; hop < addresses.size() + 1 && !addresses.isEmpty(); hop++) {
+      List<String> errors = new ArrayList<>();
+      boolean tlsMismatch = false;
+      int maxHops = addresses.size() + 1; // every replica once, plus one redirect
+      for (int hop = 0; hop < maxHops && !addresses.isEmpty(); hop++) {
         String address = addresses.remove(0);
         ApiClient.Reply r;
         try {
-          r = new ApiClient(address, token).call(method, path, body);
+          r = new ApiClient(address, token, transport).call(method, path, body);
+        } catch (ApiTransport.ApiTlsException e) {
+          tlsMismatch = true;
+          errors.add(e.getMessage());
+          continue;
         } catch (Exception e) {
-          lastError = address + ": " + e.getMessage();
+          errors.add(e.getMessage());
           continue;
         }
         if (r.status() == 503 && r.body().path("error").asText().equals("not_leader")) {
           String leader = r.body().path("leader_api").asText("");
-          if (!leader.isEmpty()) addresses.add(0, leader);
-          lastError = address + " is not the leader";
+          if (!leader.isEmpty()) {
+            addresses.remove(leader);
+            addresses.add(0, leader);
+          }
+          errors.add(address + " is not the leader");
           continue;
         }
         if (!r.ok()) throw new IllegalStateException(r.status() + " " + r.body().path("error").asText() + ": "
             + r.body().path("message").asText());
         return r.body();
       }
-      throw new IllegalStateException(lastError + ". Is the cluster running? Try: lnraft status --config " + config);
+      if (errors.isEmpty()) errors.add("no replica answered");
+      // A TLS or HTTP/HTTPS mismatch is a configuration problem: say that, not "is it running?".
+      String hint = tlsMismatch ? "" : ". Is the cluster running? Try: lnraft status --config " + config;
+      throw new IllegalStateException(String.join("; ", errors.stream().distinct().toList()) + hint);
     }
   }
 

@@ -2,22 +2,32 @@ package io.lnraft.node.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** A thin client of the operator REST API (bearer token, JSON). Never logs the token. */
+/**
+ * A thin client of the operator REST API (bearer token, JSON) over plain HTTP or HTTPS ({@link
+ * ApiTransport}). Never logs the token. Failures are IOExceptions naming the address and, for TLS
+ * or HTTP/HTTPS mismatches, what to change ({@link ApiTransport.ApiTlsException}).
+ */
 public final class ApiClient {
   public static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+  private final ApiTransport transport;
   private final String base;
   private final String token;
 
+  /** A plain-HTTP client (an API without lnraft.api.tls, e.g. the demo's cluster). */
   public ApiClient(String hostPort, String token) {
-    this.base = "http://" + hostPort;
+    this(hostPort, token, ApiTransport.plain());
+  }
+
+  public ApiClient(String hostPort, String token, ApiTransport transport) {
+    this.transport = transport;
+    this.base = transport.base(hostPort);
     this.token = token;
   }
 
@@ -36,7 +46,12 @@ public final class ApiClient {
     } else {
       b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
     }
-    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r;
+    try {
+      r = transport.http().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw transport.explain(base, e);
+    }
     return new Reply(r.statusCode(), r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body()));
   }
 
@@ -50,7 +65,7 @@ public final class ApiClient {
   /** Whether {@code /ready} answers 200 (the ready leader). */
   public boolean ready() {
     try {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/ready")).timeout(Duration.ofSeconds(2))
+      HttpResponse<String> r = transport.http().send(HttpRequest.newBuilder(URI.create(base + "/ready")).timeout(Duration.ofSeconds(2))
           .build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200;
     } catch (Exception e) {

@@ -36,8 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * installed.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
-class HAProxyFailoverTest {
-  static final Path EXAMPLE = Path.of("..", "cluster-config", "examples", "haproxy", "haproxy.cfg");
+public class HAProxyFailoverTest {
+  public static final Path EXAMPLE = Path.of("..", "cluster-config", "examples", "haproxy", "haproxy.cfg");
   /** The new leader is UP after 2 good checks 250 ms apart; generous for a loaded 2-core machine. */
   static final long MAX_ROUTING_LAG_MS = 5_000;
 
@@ -160,7 +160,7 @@ class HAProxyFailoverTest {
    * logs to stderr instead. Everything else is the example as written. Fails if the example no
    * longer has that shape.
    */
-  static String render(String example, List<ReplicaConfig> replicas, int peerPort, int apiPort) {
+  public static String render(String example, List<ReplicaConfig> replicas, int peerPort, int apiPort) {
     List<String> out = new ArrayList<>();
     int servers = 0;
     int binds = 0;
@@ -198,7 +198,7 @@ class HAProxyFailoverTest {
     return text;
   }
 
-  static Optional<Path> onPath(String program) {
+  public static Optional<Path> onPath(String program) {
     for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
       if (d.isEmpty()) continue;
       Path p = Path.of(d, program);
