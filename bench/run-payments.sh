@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end payment latency, replicated store vs in-memory store, in one run (issues 4 and 5).
-# Builds raft-statemachine, node-adapter and bench inside this checkout (offline, -DskipTests, no
-# install: cluster-config comes from ~/.m2) and runs io.lnraft.bench.PaymentLatencyHarness; every
+# Builds cluster-config, raft-statemachine, node-adapter and bench inside this checkout (offline, -DskipTests, no
+# install; never stale jars from ~/.m2) and runs io.lnraft.bench.PaymentLatencyHarness; every
 # argument is passed through (--help lists them), e.g. bench/run-payments.sh --short
 # Output also goes to bench/results/<UTC date-time>-payments.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -o -pl raft-statemachine,node-adapter,bench -DskipTests package
+mvn -q -o -pl cluster-config,raft-statemachine,node-adapter,bench -DskipTests package
 mkdir -p bench/results
 out="bench/results/$(date -u +%Y-%m-%d-%H%M)-payments.txt"
 { echo "# $(date -u) $(uname -srm) nproc=$(nproc) git=$(git rev-parse --short HEAD) args: $*"; uptime; } | tee "$out"
