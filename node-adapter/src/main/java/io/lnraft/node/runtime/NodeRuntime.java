@@ -157,28 +157,30 @@ public final class NodeRuntime implements NodeOperations, AutoCloseable {
     // cluster's sealed state in its own replica. It learns early (a WARN now, not a failed takeover
     // later) that it could not run the node, and those code paths stay warm for the takeover (on a
     // cold standby the first state read and chain poll took 100-350 ms each of a failover).
+    this.stateCheck = new StandbyStateCheck(config.replicaId(), 24, 5);
     waits.scheduleWithFixedDelay(this::probeAsStandby, 1, 5, TimeUnit.SECONDS);
     LOG.info("replica {} serving: raft {}, api {}, node {} on {}", config.replicaId(), config.self().raft(), api.address(),
         HEX.formatHex(nodeId), config.network());
   }
 
-  /** Whether the last standby probe reached bitcoind / opened the state (true until a probe fails). */
+  /** Whether the last standby probe reached bitcoind (true until a probe fails). */
   private volatile boolean chainReachable = true;
-  private volatile boolean stateOpens = true;
+  /** What the standby probe says about the channel state (wrong seed at once, a lagging replica after 2 min). */
+  private final StandbyStateCheck stateCheck;
 
   private void probeAsStandby() {
     if (closed || leader != null) return; // the leader's node reads both itself
+    Optional<StandbyStateCheck.Say> say;
     try {
       store.localStartupState().get(10, TimeUnit.SECONDS);
-      if (!stateOpens) LOG.info("replica {}: the channel state opens again", config.replicaId());
-      stateOpens = true;
+      say = stateCheck.opened();
     } catch (Exception e) {
-      if (stateOpens) {
-        LOG.warn("replica {}: this standby cannot read the cluster's channel state from its replica ({}): it could not"
-            + " run the node if it became leader; check that its seed file is the cluster's", config.replicaId(), rootMessage(e));
-      }
-      stateOpens = false;
+      say = stateCheck.failed(e);
     }
+    say.ifPresent(x -> {
+      if (x.warn()) LOG.warn(x.message());
+      else LOG.info(x.message());
+    });
     try {
       int height = rpc.getBlockCount();
       rpc.getBestBlockHash();
