@@ -212,8 +212,9 @@ class FaultSuiteTest {
       c.awaitMorePayments(2, Duration.ofMinutes(3));
       String serving = c.awaitReadyLeader();
       assertThat(c.writer()).as("the writer epoch belongs to the serving leader").startsWith(serving + " ");
-      System.out.printf("partition %d/%d: leader %s isolated, %s ready in %d ms, %s last began an act %d ms after the cut;"
-          + " healed, caught up%n", round, rounds, leader, next, failoverMs.get(round - 1), leader, lastActMs.get(round - 1));
+      System.out.printf("partition %d/%d: leader %s isolated, %s ready in %d ms, %s last began an act %s;"
+          + " healed, caught up%n", round, rounds, leader, next, failoverMs.get(round - 1), leader,
+          relativeToCut(lastActMs.get(round - 1)));
 
       // 2. A follower alone on its side: the leader goes on.
       String follower = names.stream().filter(n -> !n.equals(serving)).findFirst().orElseThrow();
@@ -231,8 +232,13 @@ class FaultSuiteTest {
           follower, serving);
     }
     finish("partition: leader isolated, then a follower isolated, each healed", rounds, mine, failoverMs,
-        "isolated leader's last act began at most " + ResultsTable.max(lastActMs) + " ms after the cut; heal to caught up "
+        "isolated leader's last act began at the latest " + relativeToCut(ResultsTable.max(lastActMs)) + "; heal to caught up "
             + catchUpMs + " ms; ", t0);
+  }
+
+  /** "12 ms after the cut", or "84 ms before the cut" when the act began before it. */
+  static String relativeToCut(long ms) {
+    return ms < 0 ? -ms + " ms before the cut" : ms + " ms after the cut";
   }
 
   /** Stops the load, checks every invariant over the run so far, prints the row, fails on a violation. */
