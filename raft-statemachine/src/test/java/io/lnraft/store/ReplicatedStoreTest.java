@@ -75,6 +75,14 @@ class ReplicatedStoreTest {
   }
 
   /** A client with a 3 s deadline, as the node's commits have: a request during an outage runs out of retries. */
+  /** Takes the writer epoch on the leader through {@code client} and commits channel 1's base monitor. */
+  private static WriterEpoch acquireAndStoreOneMonitor(TestCluster c, RaftStoreClient client) throws Exception {
+    WriterEpoch epoch = c.acquireOnLeader(client);
+    assertThat(client.commit(epoch.getEpoch(), List.of(Ops.putBaseMonitor(channel(1), 0, new byte[] {1}))).get())
+        .isInstanceOf(CommitOutcome.Committed.class);
+    return epoch;
+  }
+
   private static RaftStoreClient shortDeadlineClient(TestCluster c) {
     return new RaftStoreClient(RaftGroups.group(c.configs.get(0)), RaftTuning.properties(c.configs.get(0).raft(),
         c.configs.get(0).snapshot(), c.overrides), java.time.Duration.ofSeconds(3), c.metrics);
@@ -86,9 +94,7 @@ class ReplicatedStoreTest {
       // A short deadline, as the node's commits have: the write during the outage runs out of retries.
       RaftStoreClient client = shortDeadlineClient(c);
       try {
-        WriterEpoch epoch = c.acquireOnLeader(client);
-        assertThat(client.commit(epoch.getEpoch(), List.of(Ops.putBaseMonitor(channel(1), 0, new byte[] {1}))).get())
-            .isInstanceOf(CommitOutcome.Committed.class);
+        WriterEpoch epoch = acquireAndStoreOneMonitor(c, client);
         // Two of three replicas gone: no quorum, the write cannot be answered within its deadline.
         int keep = c.lastWriter;
         for (int i = 0; i < 3; i++) if (i != keep) c.stop(i);
@@ -122,9 +128,7 @@ class ReplicatedStoreTest {
     try (TestCluster c = TestCluster.start(dir)) {
       RaftStoreClient client = shortDeadlineClient(c);
       try {
-        WriterEpoch epoch = c.acquireOnLeader(client);
-        assertThat(client.commit(epoch.getEpoch(), List.of(Ops.putBaseMonitor(channel(1), 0, new byte[] {1}))).get())
-            .isInstanceOf(CommitOutcome.Committed.class);
+        WriterEpoch epoch = acquireAndStoreOneMonitor(c, client);
         int target = (c.lastWriter + 1) % 3;
         org.apache.ratis.protocol.RaftPeerId peer = org.apache.ratis.protocol.RaftPeerId.valueOf(c.configs.get(target).replicaId());
         io.lnraft.store.proto.Query.Builder digest = io.lnraft.store.proto.Query.newBuilder()
