@@ -253,9 +253,7 @@ public final class PaymentLatencyHarness {
         Duration lease) throws Exception {
       this.name = name;
       this.store = new ObservedStore(rawStore);
-      byte[] bip39 = new byte[64];
-      java.util.Arrays.fill(bip39, seedByte);
-      byte[] ldkSeed = LdkSeed.fromBip39Seed(bip39);
+      byte[] ldkSeed = LdkSeed.fromBip39Seed(bip39Seed(seedByte));
       StartupState state = store.startupState().get(COMMIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       LdkNode[] holder = new LdkNode[1];
       this.committer = new GatedCommitter(store, epoch.getEpoch(), () -> {
@@ -452,11 +450,9 @@ public final class PaymentLatencyHarness {
     ReplicaConfig lc = layout.configs().get(leader);
     // As NodeRuntime builds it: commits go in-process into the leader replica (node A runs where
     // that replica runs), and channel state is sealed with a key from A's seed.
-    byte[] seedOfA = new byte[64];
-    java.util.Arrays.fill(seedOfA, (byte) 1);
     RaftStoreClient raft = new RaftStoreClient(RaftGroups.group(lc), RaftTuning.properties(lc.raft(), lc.snapshot(), Map.of()),
         COMMIT_TIMEOUT, StoreMetrics.inMemory(), Optional.of(RaftPeerId.valueOf(lc.replicaId())), Optional.of(servers[leader]))
-        .sealingWith(StateSealer.fromSeed(seedOfA));
+        .sealingWith(StateSealer.fromSeed(bip39Seed((byte) 1)));
     WriterEpoch raftEpoch = raft.acquireEpoch(lc.replicaId(), servers[leader].currentTerm()).get(10, TimeUnit.SECONDS);
     Duration lease = Duration.ofMillis((long) (lc.raft().electionTimeoutMin().toMillis() * lc.raft().leaderLeaseRatio()));
     log("replicated store: leader %s term %d epoch %d, lease %d ms, rpc %s", lc.replicaId(), servers[leader].currentTerm(),
@@ -503,6 +499,13 @@ public final class PaymentLatencyHarness {
       log("%s: manager bytes last %d max %d; node A tick failures %d, B %d", p.mode(), p.a().store.lastManagerBytes.get(),
           p.a().store.maxManagerBytes.get(), p.a().tickFailures.get(), p.b().tickFailures.get());
     }
+  }
+
+  /** The 64-byte BIP39 seed of a bench node: every byte {@code b}. */
+  private static byte[] bip39Seed(byte b) {
+    byte[] seed = new byte[64];
+    java.util.Arrays.fill(seed, b);
+    return seed;
   }
 
   private Pair newPair(String mode, RaftStoreClient raft, WriterEpoch raftEpoch, byte seedA, byte seedB, Duration lease)
